@@ -6,3 +6,4 @@ export { type Feature, type ChildInfo } from './feature.ts';
 export { NAMESPACE_FLAGS, namespaceFlags, type NamespaceName } from './namespaces.ts';
 export { trampolineBytes } from './trampoline/index.ts';
 export { liveChildren } from './reaper.ts';
+export { NskError, SyscallError, ValidationError } from '@nsk/syscall';

@@ -31,7 +31,7 @@ export function syscallNames(arch: Arch = hostArch): ReadonlyMap<number, Syscall
  * open(2) flags whose values differ between x86_64 and aarch64 (aarch64 takes
  * them from asm-generic/fcntl.h; x86 keeps the historical i386 values).
  */
-export const O_ARCH: Record<Arch, { O_DIRECTORY: number; O_NOFOLLOW: number; O_DIRECT: number; O_LARGEFILE: number }> = {
-  x86_64: { O_DIRECTORY: 0o200000, O_NOFOLLOW: 0o400000, O_DIRECT: 0o40000, O_LARGEFILE: 0 },
-  aarch64: { O_DIRECTORY: 0o40000, O_NOFOLLOW: 0o100000, O_DIRECT: 0o200000, O_LARGEFILE: 0o400000 },
+export const O_ARCH: Record<Arch, { DIRECTORY: number; NOFOLLOW: number; DIRECT: number; LARGEFILE: number }> = {
+  x86_64: { DIRECTORY: 0o200000, NOFOLLOW: 0o400000, DIRECT: 0o40000, LARGEFILE: 0 },
+  aarch64: { DIRECTORY: 0o40000, NOFOLLOW: 0o100000, DIRECT: 0o200000, LARGEFILE: 0o400000 },
 };
