@@ -2,7 +2,8 @@
 //
 // Every container is /bin/true in 7 new namespaces (user mount uts ipc pid
 // net cgroup), root mapped to root (uid_map, setgroups, gid_map), as
-// `unshare -Ur` does. Figures, each the median of 3 interleaved rounds:
+// `unshare -Ur` does. Each figure is the best of 5 interleaved rounds (the
+// least disturbed by whatever else the machine runs):
 //
 //   BENCH spawn-7ns   ms per container, started and reaped one after another.
 //                     ours: spawn() + await exited from this live Node process.
@@ -26,7 +27,7 @@ const SEQ = 300;
 const RATE = 1000;
 const IN_FLIGHT = 16;
 const RSS = 1000;
-const ROUNDS = 3;
+const ROUNDS = 5;
 const UNSHARE = 'unshare -Urmpfnui --fork /bin/true';
 
 // Tools: install only what is missing.
@@ -89,7 +90,6 @@ function unshareSeq(n: number): number {
   return (performance.now() - t) / n;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 
 // Warm up: JIT, page cache, the region pool, the kernel's namespace caches.
@@ -114,8 +114,8 @@ await oursSeq(RSS);
 gc();
 const growth = (process.memoryUsage().rss - rss0) / 2 ** 20;
 
-const [os, fs, us] = [median(seq.ours), median(seq.cfloor), median(seq.unshare)];
-const [or, fr] = [median(rate.ours), median(rate.cfloor)];
+const [os, fs, us] = [Math.min(...seq.ours), Math.min(...seq.cfloor), Math.min(...seq.unshare)];
+const [or, fr] = [Math.max(...rate.ours), Math.max(...rate.cfloor)];
 console.log(`BENCH spawn-7ns ours=${os.toFixed(3)} cfloor=${fs.toFixed(3)} unshare=${us.toFixed(3)} ratio=${(os / fs).toFixed(2)}`);
 console.log(`BENCH spawn-rate ours=${or.toFixed(1)} cfloor=${fr.toFixed(1)} ratio=${(or / fr).toFixed(2)}`);
 console.log(`BENCH spawn-rss ours=${growth.toFixed(2)} limit=5 ratio=${(growth / 5).toFixed(2)}`);

@@ -11,6 +11,7 @@ import {
 } from '@nsk/syscall';
 import { Plan } from './plan/plan.ts';
 import { showStep } from './plan/explain.ts';
+import { cloneFlags } from './plan/flags.ts';
 import type { Feature, ChildInfo } from './feature.ts';
 import { namespaceFlags, type NamespaceName } from './namespaces.ts';
 import { planFds } from './fds.ts';
@@ -163,7 +164,7 @@ export function explainSpawn(options: SpawnOptions): string {
   const sync = c.features.some((f) => f.parent);
   const plan = childPlan(c, options.plan, { errorWrite: 100, syncRead: sync ? 101 : null, syncWrite: sync ? 102 : null });
   const parents = c.features.filter((f) => f.parent).map((f) => `       parent: ${f.name}`);
-  return [`clone(${c.flags ? `CLONE_NEW… 0x${c.flags.toString(16)}` : '0'} | SIGCHLD)`, ...parents, plan.explain()].join('\n');
+  return [`clone(${c.flags ? `${cloneFlags(c.flags)}|` : ''}SIGCHLD)`, ...parents, plan.explain()].join('\n');
 }
 
 function cloneHint(errno: number, flags: number): string | undefined {

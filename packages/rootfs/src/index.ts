@@ -1,0 +1,1 @@
+export { busyboxRootfs, findBusybox, isStaticElf, BUSYBOX_PATHS } from './busybox.ts';
