@@ -33,7 +33,7 @@ const UNSHARE = 'unshare -Urmpfnui --fork /bin/true';
 // Tools: install only what is missing.
 const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 if (!has('gcc') || !has('unshare')) {
-  execFileSync('apt-get', ['install', '-y', 'util-linux', 'gcc', 'libc6-dev'], { stdio: 'inherit' });
+  execFileSync('sh', ['-c', 'apt-get update && apt-get install -y util-linux gcc libc6-dev'], { stdio: 'inherit' });
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'nsk-bench-'));
