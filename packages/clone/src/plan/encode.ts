@@ -20,10 +20,14 @@ const align8 = (n: number) => (n + 7) & ~7;
 export function encodedSize(steps: readonly Step[]): number {
   let data = 0;
   const refs = new Set<number>();
+  const seen = new Set<Uint8Array>();
   for (const step of steps) {
     for (const arg of step.args) {
       if (arg.kind === 'str') data += align8(utf8.encode(arg.value).length + 1);
-      else if (arg.kind === 'bytes') data += align8(arg.value.length);
+      else if (arg.kind === 'bytes') {
+        if (!seen.has(arg.value)) data += align8(arg.value.length);
+        seen.add(arg.value);
+      }
       else if (arg.kind === 'strv') {
         data += 8 * (arg.value.length + 1);
         for (const s of arg.value) data += align8(utf8.encode(s).length + 1);
@@ -45,6 +49,7 @@ export function encodePlan(steps: readonly Step[], opts: EncodeOptions): Uint8Ar
     data += align8(b.length + (terminate ? 1 : 0));
     return opts.base + BigInt(at);
   };
+  const placed = new Map<Uint8Array, bigint>();
   // One 8-byte slot per step whose result a later step uses: the producing
   // step stores its result there, consumers read it through the indirect bit.
   const slots = new Map<number, number>();
@@ -69,7 +74,14 @@ export function encodePlan(steps: readonly Step[], opts: EncodeOptions): Uint8Ar
       switch (arg.kind) {
         case 'num': value = BigInt.asUintN(64, BigInt(arg.value)); break;
         case 'str': value = place(utf8.encode(arg.value), true); break;
-        case 'bytes': value = place(arg.value, false); break;
+        case 'bytes': {
+          // The same struct object (the SIG_DFL sigaction of 62 resets) is
+          // placed once: the kernel only reads these.
+          let at = placed.get(arg.value);
+          if (at === undefined) placed.set(arg.value, (at = place(arg.value, false)));
+          value = at;
+          break;
+        }
         case 'strv': {
           const ptrs = arg.value.map((s) => place(utf8.encode(s), true));
           const vec = new Uint8Array(8 * (ptrs.length + 1));
