@@ -5,7 +5,7 @@
 //   plan.sethostname('box');
 //   plan.execve('/bin/sh', ['sh']);
 //   console.log(plan.explain());
-import { AT, F, MNT, O, SIG_SETMASK, errnoNumber, hostArch, type Arch, type SyscallName } from '@nsk/syscall';
+import { CLONE, F, MNT, MS, O, SIG_SETMASK, errnoNumber, hostArch, type Arch, type SyscallName } from '@nsk/syscall';
 import { NULL, bytes, num, str, strv, type Arg, type Ref, type Step } from './step.ts';
 import { atFlags, closeRangeFlags, cloneFlags, dirfd, msFlags, octal, openFlags } from './flags.ts';
 import { encodePlan, encodedSize, type EncodeOptions } from './encode.ts';
@@ -72,7 +72,7 @@ export class Plan {
   // --- mounts: mount(2), umount2(2), pivot_root(2), chroot(2) ---
 
   mount(source: string | null, target: string, fstype: string | null, flags = 0, data: string | null = null, opts?: StepOptions): Ref {
-    const what = flags & 0x1000 ? `bind ${source} on ${target}` : flags & 0x20 ? `remount ${target}` : source === null && fstype === null ? `set propagation of ${target}` : `mount ${fstype ?? source} on ${target}`;
+    const what = flags & MS.BIND ? `bind ${source} on ${target}` : flags & MS.REMOUNT ? `remount ${target}` : source === null && fstype === null ? `set propagation of ${target}` : `mount ${fstype ?? source} on ${target}`;
     return this.add('mount', [source === null ? NULL : str(source), str(target), fstype === null ? NULL : str(fstype), num(flags, msFlags(flags)), data === null ? NULL : str(data)], what, opts);
   }
 
@@ -162,12 +162,12 @@ export class Plan {
 
   /** setns(2). Entering a user namespace (or an unnamed type, 0) needs a child with its own memory. */
   setns(fd: Fd, nstype: number, opts?: StepOptions): Ref {
-    if (nstype === 0 || nstype & 0x10000000) this.#privateMemory = true;
+    if (nstype === 0 || nstype & CLONE.NEWUSER) this.#privateMemory = true;
     return this.add('setns', [fdArg(fd), num(nstype, nstype ? cloneFlags(nstype) : '0')], `enter namespace ${showFd(fd)}`, opts);
   }
 
   unshare(flags: number, opts?: StepOptions): Ref {
-    if (flags & 0x10000000) this.#privateMemory = true;
+    if (flags & CLONE.NEWUSER) this.#privateMemory = true;
     return this.add('unshare', [num(flags, cloneFlags(flags))], `unshare ${cloneFlags(flags)}`, opts);
   }
 
@@ -246,4 +246,3 @@ export class Plan {
   }
 }
 
-export { AT };
