@@ -18,6 +18,13 @@ export interface Feature {
    */
   plan?(plan: Plan): void;
   /**
+   * Runs synchronously just before clone(2) and returns what undoes it, run
+   * right after. For namespaces that only affect children (pid, time):
+   * setns(2) on the parent's main thread around the clone — never across an
+   * await (DESIGN.md §1).
+   */
+  aroundClone?(): () => void;
+  /**
    * Runs in the parent after clone(2), while the child waits at its first
    * step: write uid_map, attach to a cgroup, move a veth into its netns.
    */

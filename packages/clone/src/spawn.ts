@@ -163,8 +163,9 @@ export function explainSpawn(options: SpawnOptions): string {
   const c = check(options);
   const sync = c.features.some((f) => f.parent);
   const plan = childPlan(c, options.plan, { errorWrite: 100, syncRead: sync ? 101 : null, syncWrite: sync ? 102 : null });
+  const around = c.features.filter((f) => f.aroundClone).map((f) => `       around clone: ${f.name}`);
   const parents = c.features.filter((f) => f.parent).map((f) => `       parent: ${f.name}`);
-  return [`clone(${c.flags ? `${cloneFlags(c.flags)}|` : ''}SIGCHLD)`, ...parents, plan.explain()].join('\n');
+  return [...around, `clone(${c.flags ? `${cloneFlags(c.flags)}|` : ''}SIGCHLD)`, ...parents, plan.explain()].join('\n');
 }
 
 function cloneHint(errno: number, flags: number): string | undefined {
@@ -224,10 +225,22 @@ export async function spawn(options: SpawnOptions): Promise<Child> {
   const flags = c.flags | SIG.CHLD | (shareMemory ? CLONE.VM : 0);
 
   listen();
-  const saved = blockAllSignals();
-  const pid: number = libc().clone(trampolineAddress(), stackTop(region), flags, region.address);
-  const errno = pid === -1 ? lastErrno() : 0;
-  restoreSignalMask(saved);
+  const undo: Array<() => void> = [];
+  let pid = -1;
+  let errno = 0;
+  try {
+    for (const f of c.features) if (f.aroundClone) undo.push(f.aroundClone());
+    const saved = blockAllSignals();
+    pid = libc().clone(trampolineAddress(), stackTop(region), flags, region.address);
+    errno = pid === -1 ? lastErrno() : 0;
+    restoreSignalMask(saved);
+  } catch (err) {
+    for (const u of undo.reverse()) u();
+    closePipes(errorRead, errorWrite, syncRead, syncWrite);
+    giveRegion(region);
+    throw err;
+  }
+  for (const u of undo.reverse()) u();
   closePipes(errorWrite, syncRead);
 
   if (pid === -1) {

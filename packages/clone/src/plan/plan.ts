@@ -141,6 +141,16 @@ export class Plan {
   }
 
   /**
+   * write(2) of a few bytes, all at once (a short write fails the plan: it is
+   * meant for /proc files such as timens_offsets, which take one write).
+   */
+  write(fd: Fd, data: string | Uint8Array, opts?: StepOptions): Ref {
+    const b = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+    const show = typeof data === 'string' ? JSON.stringify(data) : `<${b.length} bytes>`;
+    return this.add('write', [fdArg(fd), bytes(b, show), num(b.length)], `write ${show} to fd ${showFd(fd)}`, opts);
+  }
+
+  /**
    * Blocks until the parent writes one byte to `fd`. A zero-byte read (the
    * parent closed the pipe: it died or gave up) fails the plan with EPIPE.
    */
