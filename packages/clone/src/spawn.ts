@@ -83,7 +83,13 @@ export class Child {
     if (this.#done) return false;
     const n = typeof signal === 'number' ? signal : osConstants.signals[signal];
     if (n === undefined) throw new ValidationError('signal', `unknown signal ${String(signal)}`);
-    kill(this.pid, n);
+    try {
+      kill(this.pid, n);
+    } catch (err) {
+      // Reaped between the check and the call: the exit is on its way.
+      if (err instanceof SyscallError && err.errno === 'ESRCH') return false;
+      throw err;
+    }
     return true;
   }
 }

@@ -1,1 +1,2 @@
-export {};
+export { pid, planMountProc, type PidOptions } from './feature.ts';
+export { nsPids, innerPid, outerPid, pidNamespaceOf, processesInNamespaceOf, parentPid } from './nspid.ts';
