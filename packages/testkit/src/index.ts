@@ -4,3 +4,4 @@ export { hostState, leftSince, mountPoints, childrenOfThisProcess, openFds, entr
 export { testRootfs, rootMap } from './rootfs.ts';
 
 export { nsInode } from './ns.ts';
+export { runAsUser, runFixture, repositoryRoot, type AsUserOptions, type AsUserResult } from './as-user.ts';

@@ -5,8 +5,7 @@ import test from 'ava';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { hostState, leftSince } from '@nsk/testkit';
-import { runAsUser, runFixture } from './helpers/as-user.ts';
+import { hostState, leftSince, runAsUser, runFixture } from '@nsk/testkit';
 import type { Identity } from './helpers/identity.ts';
 import type { IdRange, Mapping, SubordinateIds } from '../src/index.ts';
 

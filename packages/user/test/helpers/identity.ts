@@ -1,5 +1,5 @@
 // A process's identity from /proc/PID/status (proc(5)): for fixtures run by
-// runAsUser to prove they really are unprivileged. Generic, like as-user.ts.
+// runAsUser to prove they really are unprivileged. Generic, like testkit's runAsUser.
 import { readFileSync } from 'node:fs';
 
 /** What a process is, from /proc/PID/status: for fixtures to prove they are unprivileged. */

@@ -1,6 +1,6 @@
 // Runs a Node fixture script as an unprivileged user (default nobody,
 // 65534:65534), for tests of what a non-root caller can and cannot do. Generic:
-// nothing here knows about user namespaces (a candidate for @nsk/testkit).
+// nothing here knows about user namespaces.
 //
 // The repository may sit under a directory nobody cannot enter (a 0700 home),
 // so the child gets its own mount namespace, where the repository root is
@@ -11,7 +11,7 @@ import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmd
 import { dirname, basename, join, relative } from 'node:path';
 import { AT, MS, O, PR, SIG } from '@nsk/syscall';
 import { Plan } from '@nsk/clone';
-import { run, type RunResult } from '@nsk/testkit';
+import { run, type RunResult } from './run.ts';
 
 export interface AsUserOptions {
   /** The fixture: a .ts or .js file inside the repository. */
