@@ -31,8 +31,10 @@ export interface Feature {
   parent?(child: ChildInfo): void | Promise<void>;
   /**
    * Removes what `parent` made outside the container. Runs once, in reverse
-   * feature order, when the child has ended — or when starting it failed, so
-   * it must remove what exists and ignore what was never made.
+   * feature order, when the child has ended — or when starting it failed
+   * after clone(2), so it must remove what exists and ignore what was never
+   * made. (Before clone there is nothing to clean: `plan` touches nothing,
+   * and `aroundClone`'s undo releases what it took.)
    */
   cleanup?(child: ChildInfo): void | Promise<void>;
 }

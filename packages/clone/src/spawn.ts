@@ -232,6 +232,18 @@ export async function spawn(options: SpawnOptions): Promise<Child> {
 
   listen();
   const undo: Array<() => void> = [];
+  // Every undo runs, even when one throws; the first error is kept.
+  const undoAll = (): unknown => {
+    let first: unknown;
+    for (const u of undo.splice(0).reverse()) {
+      try {
+        u();
+      } catch (err) {
+        first ??= err;
+      }
+    }
+    return first;
+  };
   let pid = -1;
   let errno = 0;
   try {
@@ -241,13 +253,23 @@ export async function spawn(options: SpawnOptions): Promise<Child> {
     errno = pid === -1 ? lastErrno() : 0;
     restoreSignalMask(saved);
   } catch (err) {
-    for (const u of undo.reverse()) u();
+    undoAll();
     closePipes(errorRead, errorWrite, syncRead, syncWrite);
     giveRegion(region);
     throw err;
   }
-  for (const u of undo.reverse()) u();
+  const undoError = undoAll();
   closePipes(errorWrite, syncRead);
+  if (undoError !== undefined && pid !== -1) {
+    // The child exists but this process may be left in a foreign namespace:
+    // stop the child before it runs anything of the caller's.
+    kill(pid, SIG.KILL);
+    closePipes(syncWrite);
+    await watch(pid);
+    await readReport(errorRead).catch(() => null);
+    giveRegion(region);
+    throw undoError;
+  }
 
   if (pid === -1) {
     closePipes(errorRead, syncWrite);

@@ -67,3 +67,18 @@ test.serial('a child whose parent dies before releasing it ends at once instead 
   // The sync read saw end-of-file; the plan reported EPIPE and exited 127.
   t.deepEqual(ended, { pid: orphan, code: 127, signal: null });
 });
+
+test.serial('aroundClone runs just around clone(2); an undo that throws still runs the others, and no child is left', async (t) => {
+  const calls: string[] = [];
+  const before = openFds();
+  const a: Feature = { name: 'a', aroundClone: () => { calls.push('a'); return () => { calls.push('undo a'); }; } };
+  const b: Feature = { name: 'b', aroundClone: () => { calls.push('b'); return () => { calls.push('undo b'); throw new Error('undo b failed'); }; } };
+  await t.throwsAsync(spawn({ argv: ['/bin/true'], features: [a, b] }), { message: 'undo b failed' });
+  t.deepEqual(calls, ['a', 'b', 'undo b', 'undo a']);
+  t.deepEqual(childrenOfThisProcess(), []);
+  t.deepEqual(openFds(), before);
+  calls.length = 0;
+  const ok = await spawn({ argv: ['/bin/true'], features: [a] });
+  t.deepEqual(calls, ['a', 'undo a']);
+  t.is((await ok.exited).code, 0);
+});

@@ -170,9 +170,14 @@ export class Plan {
     return this.add('setdomainname', [str(name), num(b.length)], `set NIS domain name to ${JSON.stringify(name)}`, opts);
   }
 
-  /** setns(2). Entering a user namespace (or an unnamed type, 0) needs a child with its own memory. */
+  /**
+   * setns(2). Entering a user namespace needs a child with its own memory
+   * (EINVAL otherwise), and so does a time namespace (EUSERS: the kernel
+   * switches the vDSO's clock page of the whole mm); an unnamed type (0)
+   * may be either.
+   */
   setns(fd: Fd, nstype: number, opts?: StepOptions): Ref {
-    if (nstype === 0 || nstype & CLONE.NEWUSER) this.#privateMemory = true;
+    if (nstype === 0 || nstype & (CLONE.NEWUSER | CLONE.NEWTIME)) this.#privateMemory = true;
     return this.add('setns', [fdArg(fd), num(nstype, nstype ? cloneFlags(nstype) : '0')], `enter namespace ${showFd(fd)}`, opts);
   }
 
