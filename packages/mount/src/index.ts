@@ -1,4 +1,15 @@
-export { rootfs, planPivotRoot, type RootfsOptions } from './pivot-root.ts';
+export { rootfs, planRootfs, type RootfsOptions } from './rootfs.ts';
+export { mount, planMount, unmount, type MountOptions, type MountCall } from './mount.ts';
+export { bind, planBind, type BindOptions } from './bind.ts';
+export { tmpfs, planTmpfs, type TmpfsOptions } from './tmpfs.ts';
+export { overlay, planOverlay, type OverlayOptions } from './overlay.ts';
+export { propagation, planPropagation, type PropagationOptions, type PropagationType } from './propagation.ts';
+export { planPivotRoot } from './pivot-root.ts';
+export { planChroot } from './chroot.ts';
 export { planProc } from './proc.ts';
-export { planDev, DEVICES } from './dev.ts';
+export { planSys, type SysMode } from './sys.ts';
+export { planDev, DEVICES, DEV_SYMLINKS, type DevOptions } from './dev.ts';
+export { planMaskedPaths, planReadonlyPaths, MASKED_PATHS, READONLY_PATHS, type PathKind } from './masked.ts';
+export { type Volume } from './volume.ts';
+export { mountOf, keptFlags } from './mount-flags.ts';
 export { parseMountInfo, readMountInfo, type MountInfo } from './mountinfo.ts';
