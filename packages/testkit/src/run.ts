@@ -17,11 +17,15 @@ export async function run(options: SpawnOptions, during?: (child: Child) => void
   let child: Child;
   try {
     child = await spawn({ ...options, stdio: [options.stdio?.[0] ?? null, out.fd, err.fd] });
-  } finally {
-    // Our write ends must close whether or not the child started.
-    void out.text();
-    void err.text();
+  } catch (e) {
+    // Let both read ends see end-of-file and close before reporting, so a
+    // leftover-fd check right after sees none of ours.
+    await Promise.all([out.text(), err.text()]);
+    throw e;
   }
+  // Our write ends close now; the child holds its own copies.
+  void out.text();
+  void err.text();
   if (during) {
     try {
       await during(child);
