@@ -1,0 +1,193 @@
+// The cgroup v1 driver: one directory per hierarchy, each with the files of
+// its own controllers (cgroups(7), "Cgroups version 1"). A group "exists"
+// as the same relative path in every hierarchy we use, and a process is
+// attached by writing its pid into each of them.
+import { join } from 'node:path';
+import { SIG, SyscallError, kill } from '@nsk/syscall';
+import { descendants, levels, makeCgroupDir, procsOf, readCgroupFile, removeCgroupDir, tryReadCgroupFile, writeCgroupFile } from './cgroupfs.ts';
+import { CgroupTimeoutError, CgroupUnavailableError } from './errors.ts';
+import { v1Stats, type CgroupStats, type FileWrite } from './format.ts';
+import type { V1Hierarchy } from './layout.ts';
+import { pollUntil } from './wait.ts';
+
+/** The v1 controllers whose hierarchies a group is made in. */
+export const V1_USED = ['cpu', 'cpuacct', 'cpuset', 'memory', 'pids', 'freezer', 'blkio'] as const;
+
+export interface V1Dir {
+  readonly hierarchy: V1Hierarchy;
+  /** The group's directory in that hierarchy. */
+  readonly dir: string;
+}
+
+export class V1Group {
+  readonly version = 1 as const;
+  /** The group's path relative to each hierarchy's root: `nsk-1-1`. */
+  readonly rel: string;
+  readonly dirs: readonly V1Dir[];
+  /** Directories this group made (parents included), in the order made. */
+  readonly #made: string[] = [];
+
+  constructor(hierarchies: readonly V1Hierarchy[], rel: string) {
+    const used = hierarchies.filter((h) => h.controllers.some((c) => (V1_USED as readonly string[]).includes(c)));
+    this.dirs = used.map((hierarchy) => ({ hierarchy, dir: join(hierarchy.mountPoint, rel) }));
+    this.rel = rel;
+  }
+
+  /** The group's directory in the hierarchy of `controller`. */
+  dirOf(controller: string): string | undefined {
+    return this.dirs.find((d) => d.hierarchy.controllers.includes(controller))?.dir;
+  }
+
+  /**
+   * mkdir(2) of every level in every hierarchy. cgroups(7), cpuset(7): a
+   * new v1 cpuset starts with empty cpuset.cpus and cpuset.mems, and no task
+   * may join it until both are set, so each new cpuset level copies its
+   * parent's.
+   */
+  create(): void {
+    for (const { hierarchy } of this.dirs) {
+      for (const level of levels(this.rel)) {
+        const dir = join(hierarchy.mountPoint, level);
+        if (!makeCgroupDir(dir, `create cgroup ${level} in the ${hierarchy.controllers.join(',')} hierarchy`)) continue;
+        this.#made.push(dir);
+        if (hierarchy.controllers.includes('cpuset')) {
+          for (const file of ['cpuset.cpus', 'cpuset.mems']) {
+            if (readCgroupFile(join(dir, file)).trim() !== '') continue;
+            const inherited = readCgroupFile(join(dir, '..', file)).trim();
+            writeCgroupFile(join(dir, file), inherited, `copy ${file} from the parent cpuset`);
+          }
+        }
+      }
+    }
+  }
+
+  /** Writes one limit file in the hierarchy of its controller. */
+  write(w: FileWrite): void {
+    const dir = this.dirOf(w.controller);
+    if (!dir) throw new CgroupUnavailableError(w.controller, `no v1 hierarchy carries the ${w.controller} controller`);
+    const step = `set ${w.file} to ${w.value}`;
+    if (w.fallback && tryReadCgroupFile(join(dir, w.file)) === null) {
+      if (tryReadCgroupFile(join(dir, w.fallback.file)) === null) {
+        throw new CgroupUnavailableError(w.controller, `neither ${w.file} nor ${w.fallback.file} exists in ${dir} (for blkio weights the BFQ I/O scheduler must be built in or loaded)`);
+      }
+      writeCgroupFile(join(dir, w.fallback.file), w.fallback.value, `set ${w.fallback.file} to ${w.fallback.value}`);
+      return;
+    }
+    writeCgroupFile(join(dir, w.file), w.value, step);
+  }
+
+  /** Moves `pid` (all its threads) into the group in every hierarchy. */
+  attach(pid: number): void {
+    for (const { dir, hierarchy } of this.dirs) {
+      writeCgroupFile(join(dir, 'cgroup.procs'), String(pid), `attach pid ${pid} to ${dir} (${hierarchy.controllers.join(',')})`);
+    }
+  }
+
+  /** Every process in the group or below it, in any of its hierarchies. */
+  procs(): number[] {
+    const all = new Set<number>();
+    for (const { dir } of this.dirs) for (const d of [dir, ...descendants(dir)]) for (const p of procsOf(d)) all.add(p);
+    return [...all].sort((a, b) => a - b);
+  }
+
+  get freezer(): string | undefined {
+    return this.dirOf('freezer');
+  }
+
+  frozen(): boolean {
+    const f = this.freezer;
+    return f !== undefined && tryReadCgroupFile(join(f, 'freezer.state'))?.trim() === 'FROZEN';
+  }
+
+  /**
+   * freezer.state ← FROZEN, then wait until it reads FROZEN (it reads
+   * FREEZING while tasks are still being stopped: cgroup-v1/freezer-subsystem.rst).
+   */
+  async freeze(timeoutMs: number): Promise<void> {
+    const f = this.freezer;
+    if (!f) throw new CgroupUnavailableError('freezer', 'no v1 hierarchy carries the freezer controller');
+    writeCgroupFile(join(f, 'freezer.state'), 'FROZEN', 'freeze the group');
+    if (!(await pollUntil(() => this.frozen(), timeoutMs))) {
+      throw new CgroupTimeoutError(f, 'freezing', timeoutMs, `freezer.state reads ${readCgroupFile(join(f, 'freezer.state')).trim()}`);
+    }
+  }
+
+  async thaw(): Promise<void> {
+    const f = this.freezer;
+    if (!f) throw new CgroupUnavailableError('freezer', 'no v1 hierarchy carries the freezer controller');
+    writeCgroupFile(join(f, 'freezer.state'), 'THAWED', 'thaw the group');
+  }
+
+  /**
+   * v1 has no cgroup.kill: SIGKILL every pid in cgroup.procs until none is
+   * left. A process may fork between our read and our kill, so the group is
+   * frozen first (when a freezer hierarchy exists): frozen tasks cannot fork,
+   * and the SIGKILLs take effect at the thaw.
+   */
+  async kill(timeoutMs: number): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    const f = this.freezer;
+    while (this.procs().length > 0) {
+      if (performance.now() > deadline) throw new CgroupTimeoutError(this.dirs[0]?.dir ?? this.rel, 'emptying the group', timeoutMs, `still holds ${this.procs().join(' ')}`);
+      let froze = false;
+      if (f) {
+        try {
+          await this.freeze(Math.min(1000, timeoutMs));
+          froze = true;
+        } catch (err) {
+          // A task stuck in an uninterruptible sleep keeps the group FREEZING;
+          // SIGKILL still reaches everything else.
+          if (!(err instanceof CgroupTimeoutError)) throw err;
+        }
+      }
+      for (const pid of this.procs()) {
+        try {
+          kill(pid, SIG.KILL);
+        } catch (err) {
+          if (!(err instanceof SyscallError && err.errno === 'ESRCH')) throw err;
+        }
+      }
+      if (f && (froze || this.frozen() || tryReadCgroupFile(join(f, 'freezer.state'))?.trim() === 'FREEZING')) await this.thaw();
+      await pollUntil(() => this.procs().length === 0, 200);
+    }
+  }
+
+  /** Waits until the group is empty, then removes it (children first) in every hierarchy, and the parents it made. */
+  async remove(timeoutMs: number): Promise<void> {
+    if (!(await pollUntil(() => this.procs().length === 0, timeoutMs))) {
+      throw new CgroupTimeoutError(this.dirs[0]?.dir ?? this.rel, 'the group emptying before removal', timeoutMs, `still holds ${this.procs().join(' ')}`);
+    }
+    const targets = this.dirs.flatMap(({ dir }) => [...descendants(dir), dir]);
+    // rmdir(2) can answer EBUSY for a moment after the last task exited.
+    const gone = await pollUntil(() => targets.every((d) => removeCgroupDir(d) !== 'busy'), timeoutMs);
+    if (!gone) throw new CgroupTimeoutError(this.dirs[0]?.dir ?? this.rel, 'removal', timeoutMs, 'rmdir kept answering EBUSY');
+    // Parents we made go too, unless another group now lives in them.
+    for (const dir of [...this.#made].reverse()) if (!targets.includes(dir)) removeCgroupDir(dir);
+  }
+
+  /** Undoes create() when setting it up failed: nothing was attached yet. */
+  rollback(): void {
+    for (const dir of [...this.#made].reverse()) removeCgroupDir(dir);
+  }
+
+  stats(): CgroupStats {
+    const at = (controller: string, file: string) => {
+      const dir = this.dirOf(controller);
+      return dir ? tryReadCgroupFile(join(dir, file)) : null;
+    };
+    return v1Stats({
+      cpuacctUsage: at('cpuacct', 'cpuacct.usage'),
+      cpuacctUser: at('cpuacct', 'cpuacct.usage_user'),
+      cpuacctSys: at('cpuacct', 'cpuacct.usage_sys'),
+      cpuStat: at('cpu', 'cpu.stat'),
+      memoryUsage: at('memory', 'memory.usage_in_bytes'),
+      memoryMaxUsage: at('memory', 'memory.max_usage_in_bytes'),
+      memoryFailcnt: at('memory', 'memory.failcnt'),
+      memswFailcnt: at('memory', 'memory.memsw.failcnt'),
+      memoryOomControl: at('memory', 'memory.oom_control'),
+      pidsCurrent: at('pids', 'pids.current'),
+      pidsPeak: at('pids', 'pids.peak'),
+      pidsEvents: at('pids', 'pids.events'),
+    });
+  }
+}
