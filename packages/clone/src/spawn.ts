@@ -53,6 +53,11 @@ export interface ExitStatus {
   signal: NodeJS.Signals | null;
   /** As a shell reports it: the code, or 128 + the signal number. */
   status: number;
+  /**
+   * What features' cleanups threw (a cgroup that could not be removed, say),
+   * in the order they ran; absent when every cleanup succeeded.
+   */
+  cleanupErrors?: unknown[];
 }
 
 const SIGNAL_NAMES = new Map<number, NodeJS.Signals>(
@@ -283,8 +288,8 @@ export async function spawn(options: SpawnOptions): Promise<Child> {
   const report = readReport(errorRead);
   const finish = async (): Promise<ExitStatus> => {
     const status = toExitStatus(await reaped);
-    await cleanupAll(c.features, child);
-    return status;
+    const errors = await cleanupAll(c.features, child);
+    return errors.length ? { ...status, cleanupErrors: errors } : status;
   };
 
   try {

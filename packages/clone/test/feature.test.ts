@@ -82,3 +82,16 @@ test.serial('aroundClone runs just around clone(2); an undo that throws still ru
   t.deepEqual(calls, ['a', 'undo a']);
   t.is((await ok.exited).code, 0);
 });
+
+test.serial('what a cleanup throws is reported on the exit status, and the other cleanups still run', async (t) => {
+  const ran: string[] = [];
+  const a: Feature = { name: 'a', cleanup: () => { ran.push('a'); } };
+  const b: Feature = { name: 'b', cleanup: () => { ran.push('b'); throw new Error('cannot remove b'); } };
+  const child = await spawn({ argv: ['/bin/true'], features: [a, b] });
+  const s = await child.exited;
+  t.is(s.code, 0);
+  t.deepEqual(ran, ['b', 'a']);
+  t.is((s.cleanupErrors?.[0] as Error).message, 'cannot remove b');
+  const clean = await (await spawn({ argv: ['/bin/true'], features: [a] })).exited;
+  t.is(clean.cleanupErrors, undefined);
+});
