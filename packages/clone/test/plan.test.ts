@@ -112,3 +112,22 @@ test('aarch64 plans use aarch64 numbers', (t) => {
   const bytes = encodePlan(plan.steps, { base: 0n, arch: 'aarch64', errorFd: 3 });
   t.is(new DataView(bytes.buffer).getBigUint64(16, true), 221n);
 });
+
+test('a struct can point at another placed block: seccomp’s sock_fprog holds the filter’s address', (t) => {
+  const filter = new Uint8Array(16).fill(0xab); // two sock_filter instructions
+  const plan = new Plan();
+  plan.seccomp(0, filter, { filter: '<test>' });
+  const base = 0x7000_0000n;
+  const out = encodePlan(plan.steps, { base, arch: 'x86_64', errorFd: 3 });
+  const v = new DataView(out.buffer);
+  const step = 16; // the header, then step 0
+  t.is(v.getBigInt64(step, true), 317n); // seccomp on x86_64
+  t.is(v.getBigUint64(step + 8, true), 1n); // SECCOMP_SET_MODE_FILTER
+  const prog = Number(v.getBigUint64(step + 24, true) - base);
+  t.is(v.getUint16(prog, true), 2); // len, in instructions
+  const at = Number(v.getBigUint64(prog + 8, true) - base);
+  t.deepEqual(out.slice(at, at + 16), filter);
+  t.is(out.length, plan.encodedSize);
+  t.regex(plan.explain(), /seccomp\(SECCOMP_SET_MODE_FILTER, 0, \{len=2, filter=<test>\}\)/);
+  t.throws(() => plan.seccomp(0, new Uint8Array(12)), { instanceOf: RangeError });
+});

@@ -13,10 +13,9 @@
 // and compile-time checks refuse such a profile here.
 import { readFileSync } from 'node:fs';
 import { F, PR, ValidationError, hostArch } from '@nsk/syscall';
-import type { Arg, Feature, Plan, StepOptions } from '@nsk/clone';
+import { num, type Feature, type Plan, type StepOptions } from '@nsk/clone';
 import { lets, type ActionKind } from './action.ts';
 import { compile, Filter, type CompileOptions } from './filter.ts';
-import { filterAddress, sockFprog } from './memory.ts';
 import type { SeccompProfile } from './profile/types.ts';
 
 /** seccomp(2) operations and flags (linux/seccomp.h). */
@@ -72,35 +71,21 @@ export function checkInstallable(filter: Filter, o: InstallOptions = {}): void {
   }
 }
 
-// The plan's steps hold only the filter's address: the plan keeps the
-// Filter (and so its memory, memory.ts) alive for as long as it lives.
-const keep = new WeakMap<Plan, Set<Filter>>();
-
 /**
  * Adds the steps that install `filter` to `plan`: no_new_privs, then
  * seccomp(SECCOMP_SET_MODE_FILTER). Put them last, right before execve.
- * Keep the plan (or the filter) referenced until the child has exec'd: the
- * filter holds the memory the child reads.
+ * The instructions are placed in the plan's own memory, with the
+ * sock_fprog pointing at them (Plan.seccomp).
  */
 export function planSeccomp(plan: Plan, filter: Filter, o: InstallOptions = {}, opts?: StepOptions): void {
-  let kept = keep.get(plan);
-  if (!kept) keep.set(plan, (kept = new Set()));
-  kept.add(filter);
-  const n = (value: number | bigint, show?: string): Arg => (show === undefined ? { kind: 'num', value } : { kind: 'num', value, show });
   if (o.noNewPrivs ?? true) {
-    plan.add('prctl', [n(PR.SET_NO_NEW_PRIVS, 'PR_SET_NO_NEW_PRIVS'), n(1), n(0), n(0), n(0)], 'set no_new_privs (seccomp(2) asks it of a caller without CAP_SYS_ADMIN)');
+    plan.add('prctl', [num(PR.SET_NO_NEW_PRIVS, 'PR_SET_NO_NEW_PRIVS'), num(1), num(0), num(0), num(0)], 'set no_new_privs (seccomp(2) asks it of a caller without CAP_SYS_ADMIN)');
   }
   const flags = filter.flags | (o.listener ? SECCOMP_FILTER_FLAG.NEW_LISTENER : 0);
-  const address = filterAddress(filter);
-  // What Plan.seccomp() does, with the constants named for explain().
-  const listener = plan.add('seccomp', [
-    n(SECCOMP_SET_MODE_FILTER, 'SECCOMP_SET_MODE_FILTER'),
-    n(flags, flagNames(flags)),
-    { kind: 'bytes', value: sockFprog(filter.length, address), show: `{len=${filter.length}, filter=0x${address.toString(16)}}` },
-  ], `install the seccomp filter (${filter.length} instructions)`, opts);
+  const listener = plan.seccomp(flags, filter.bytes(), { flags: flagNames(flags) }, opts);
   if (o.listener) {
     // The listener is created close-on-exec; the program is to keep it.
-    plan.add('fcntl', [listener, n(F.SETFD, 'F_SETFD'), n(0)], 'keep the seccomp listener open across execve');
+    plan.add('fcntl', [listener, num(F.SETFD, 'F_SETFD'), num(0)], 'keep the seccomp listener open across execve');
   }
 }
 

@@ -25,8 +25,10 @@ export function encodedSize(steps: readonly Step[]): number {
     for (const arg of step.args) {
       if (arg.kind === 'str') data += align8(utf8.encode(arg.value).length + 1);
       else if (arg.kind === 'bytes') {
-        if (!seen.has(arg.value)) data += align8(arg.value.length);
-        seen.add(arg.value);
+        for (const b of [arg.value, ...(arg.pointers ?? []).map((p) => p.to)]) {
+          if (!seen.has(b)) data += align8(b.length);
+          seen.add(b);
+        }
       }
       else if (arg.kind === 'strv') {
         data += 8 * (arg.value.length + 1);
@@ -78,7 +80,21 @@ export function encodePlan(steps: readonly Step[], opts: EncodeOptions): Uint8Ar
           // The same struct object (the SIG_DFL sigaction of 62 resets) is
           // placed once: the kernel only reads these.
           let at = placed.get(arg.value);
-          if (at === undefined) placed.set(arg.value, (at = place(arg.value, false)));
+          if (at === undefined) {
+            let struct = arg.value;
+            if (arg.pointers) {
+              // The blocks pointed at are placed first; a copy of the
+              // struct gets their addresses.
+              struct = arg.value.slice();
+              const sv = new DataView(struct.buffer);
+              for (const p of arg.pointers) {
+                let to = placed.get(p.to);
+                if (to === undefined) placed.set(p.to, (to = place(p.to, false)));
+                sv.setBigUint64(p.at, to, true);
+              }
+            }
+            placed.set(arg.value, (at = place(struct, false)));
+          }
           value = at;
           break;
         }

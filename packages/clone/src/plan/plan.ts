@@ -222,9 +222,24 @@ export class Plan {
     return this.add('prctl', [num(option), num(a1), num(a2), num(a3), num(a4)], `prctl ${option}`, opts);
   }
 
-  /** seccomp(2) with a prepared `struct sock_fprog` and its filter. */
-  seccomp(operation: number, flags: number, program: Uint8Array, show: string, opts?: StepOptions): Ref {
-    return this.add('seccomp', [num(operation), num(flags), bytes(program, show)], 'install the seccomp filter', opts);
+  /**
+   * seccomp(SECCOMP_SET_MODE_FILTER, flags, &prog): `filter` is the array of
+   * `struct sock_filter` (8 bytes each); the `struct sock_fprog` {u16 len,
+   * 6 bytes of padding, pointer} that seccomp(2) takes is built here and
+   * points at the filter placed in the plan's memory.
+   */
+  seccomp(flags: number, filter: Uint8Array, show: { flags?: string; filter?: string } = {}, opts?: StepOptions): Ref {
+    if (filter.length === 0 || filter.length % 8 !== 0 || filter.length / 8 > 4096) {
+      throw new RangeError(`a seccomp filter is 1 to 4096 instructions of 8 bytes, not ${filter.length} bytes`);
+    }
+    const prog = new Uint8Array(16);
+    new DataView(prog.buffer).setUint16(0, filter.length / 8, true);
+    const len = filter.length / 8;
+    return this.add('seccomp', [
+      num(1, 'SECCOMP_SET_MODE_FILTER'),
+      num(flags, show.flags ?? String(flags)),
+      bytes(prog, `{len=${len}, filter=${show.filter ?? `<${len} instructions>`}}`, [{ at: 8, to: filter }]),
+    ], `install the seccomp filter (${len} instructions)`, opts);
   }
 
   // --- signals: rt_sigaction(2), rt_sigprocmask(2) ---
