@@ -188,12 +188,18 @@ export function v1Stats(f: V1StatFiles): CgroupStats {
       throttledUsec: cpuStat?.throttled_time === undefined ? null : Math.floor(cpuStat.throttled_time / 1000),
     },
     memory,
-    pids: f.pidsCurrent == null ? null : {
-      current: parseValue(f.pidsCurrent),
-      peak: f.pidsPeak == null ? null : parseValue(f.pidsPeak),
-      forkFailures: f.pidsEvents == null ? null : orNull(parseKeyed(f.pidsEvents).max),
-    },
+    pids: pidsStats(f),
     oomKilled: (memory?.oomKills ?? 0) > 0,
+  };
+}
+
+/** pids.current, pids.peak and pids.events read the same in v1 and v2. */
+function pidsStats(f: { pidsCurrent?: string | null; pidsPeak?: string | null; pidsEvents?: string | null }): CgroupStats['pids'] {
+  if (f.pidsCurrent == null) return null;
+  return {
+    current: parseValue(f.pidsCurrent),
+    peak: f.pidsPeak == null ? null : parseValue(f.pidsPeak),
+    forkFailures: f.pidsEvents == null ? null : orNull(parseKeyed(f.pidsEvents).max),
   };
 }
 
@@ -229,11 +235,7 @@ export function v2Stats(f: V2StatFiles): CgroupStats {
       throttledUsec: orNull(cpuStat.throttled_usec),
     },
     memory,
-    pids: f.pidsCurrent == null ? null : {
-      current: parseValue(f.pidsCurrent),
-      peak: f.pidsPeak == null ? null : parseValue(f.pidsPeak),
-      forkFailures: f.pidsEvents == null ? null : orNull(parseKeyed(f.pidsEvents).max),
-    },
+    pids: pidsStats(f),
     oomKilled: (memory?.oomKills ?? 0) > 0,
   };
 }
