@@ -8,7 +8,8 @@
 #   - Debian packages the tests use: busybox-static (test rootfs), binutils
 #     (re-assembles the trampolines), iproute2 (tests compare with it),
 #     uidmap (setuid newuidmap/newgidmap for rootless), util-linux (lsns),
-#     nftables (nft, for @nsk/net's optional NAT).
+#     nftables (nft, for @nsk/net's optional NAT), docker-registry (a
+#     registry on loopback for @nsk/rootfs pull tests).
 #   - pnpm install.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,7 +46,7 @@ if [ "$(pnpm --version 2>/dev/null || true)" != "$PNPM_VERSION" ]; then
   hash -r
 fi
 
-want=(busybox-static binutils iproute2 gcc libc6-dev uidmap util-linux nftables)
+want=(busybox-static binutils iproute2 gcc libc6-dev uidmap util-linux nftables docker-registry)
 [ "$(uname -m)" = x86_64 ] && want+=(binutils-aarch64-linux-gnu qemu-user-static)
 missing=()
 for p in "${want[@]}"; do

@@ -3,7 +3,7 @@
 // /dev, /proc, /sys and volumes mounted, then pivot_root(2) into it and the
 // host's tree detached; last, runc's masked and read-only paths.
 // mount_namespaces(7), pivot_root(2).
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync, readlinkSync, type Stats } from 'node:fs';
 import { CLONE, MS, ValidationError } from '@nsk/syscall';
 import type { ChildInfo, Feature, Plan } from '@nsk/clone';
 import { existing, under } from './check.ts';
@@ -12,7 +12,7 @@ import { planChroot } from './chroot.ts';
 import { planDev } from './dev.ts';
 import { MASKED_PATHS, PROC_FLAGS, READONLY_PATHS, hostKind, planMaskedPaths, planReadonlyPaths, type PathKind } from './masked.ts';
 import { keptFlags } from './mount-flags.ts';
-import { overlayCall } from './overlay.ts';
+import { overlayCall, type OverlayOptions } from './overlay.ts';
 import { planMountCalls } from './mount.ts';
 import { planPivotRoot } from './pivot-root.ts';
 import { planProc } from './proc.ts';
@@ -24,8 +24,12 @@ import { checkVolume, holdMountPoints, pathsTo, planVolume, releaseMountPoints, 
 export interface RootfsOptions {
   /** The directory that becomes `/`: absolute, existing. With `overlay`, the read-only image below. */
   path: string;
-  /** Keep `path` unchanged: mount an overlay on it whose writes land in `upper`. */
-  overlay?: { upper: string; work: string };
+  /**
+   * Keep the image unchanged: mount an overlay on `path` whose writes land in
+   * `upper`. `lower`: the read-only layers, topmost first (an image's layers
+   * from a store); default `[path]`, the directory itself.
+   */
+  overlay?: { upper: string; work: string; lower?: readonly string[] };
   /** Mount the root read-only (a tmpfs is mounted on /tmp for writes). Default false. */
   readonly?: boolean;
   /** Mount /proc (for a new pid namespace: its own). Default true. */
@@ -57,7 +61,7 @@ export interface RootfsOptions {
 
 interface Checked {
   root: string;
-  overlay: { upper: string; work: string } | undefined;
+  overlay: { upper: string; work: string; lower: string[] | undefined } | undefined;
   readonly: boolean;
   proc: boolean;
   sys: SysMode | false;
@@ -81,9 +85,10 @@ function containerPaths(field: string, paths: unknown): string[] {
 function check(o: RootfsOptions): Checked {
   if (typeof o !== 'object' || o === null) throw new ValidationError('rootfs', 'give { path }');
   const root = existing('rootfs.path', o.path, 'directory');
-  if (o.overlay !== undefined && (typeof o.overlay !== 'object' || o.overlay === null)) throw new ValidationError('rootfs.overlay', 'must be { upper, work }');
-  const overlay = o.overlay === undefined ? undefined : { upper: o.overlay.upper, work: o.overlay.work };
-  if (overlay) overlayCall({ target: root, lower: root, ...overlay }); // checks the layers now
+  if (o.overlay !== undefined && (typeof o.overlay !== 'object' || o.overlay === null)) throw new ValidationError('rootfs.overlay', 'must be { upper, work, lower? }');
+  if (o.overlay?.lower !== undefined && !Array.isArray(o.overlay.lower)) throw new ValidationError('rootfs.overlay.lower', 'must be a list of directories, topmost first');
+  const overlay = o.overlay === undefined ? undefined : { upper: o.overlay.upper, work: o.overlay.work, lower: o.overlay.lower === undefined ? undefined : [...o.overlay.lower] };
+  if (overlay) overlayCall(overlayOf(root, overlay)); // checks the layers now
   const dev = o.dev ?? true;
   const sys = o.sys ?? 'sysfs';
   if (sys !== false && sys !== 'sysfs' && sys !== 'bind') throw new ValidationError('rootfs.sys', `'sysfs', 'bind' or false; got ${String(sys)}`);
@@ -102,18 +107,92 @@ function check(o: RootfsOptions): Checked {
   for (const [dir, needed] of [['/proc', c.proc], ['/dev', dev], ['/sys', sys !== false], ['/tmp', c.readonly]] as const) {
     if (needed && !has(dir)) throw new ValidationError('rootfs.path', `${root} has no ${dir} directory to mount on`);
   }
-  c.volumes = (o.volumes ?? []).map((v, i) => checkVolume(v, i, root));
+  // Several layers exist only merged: resolve each volume's symlinks in that
+  // view first (checkVolume then finds nothing more to follow in `path`).
+  c.volumes = (o.volumes ?? []).map((v, i) =>
+    checkVolume(overlay?.lower && typeof v === 'object' && v !== null && typeof v.target === 'string' && v.target.startsWith('/')
+      ? { ...v, target: resolveInLayers(layersOf(c)!, v.target) } : v, i, root));
   // Under /proc and /sys the child finds the same kernel as the host does;
   // elsewhere it finds the rootfs.
   c.masked = containerPaths('rootfs.masked', o.masked ?? MASKED_PATHS).map((path) => ({
-    path, kind: under(path, '/proc') || under(path, '/sys') ? hostKind(path) : hostKind(`${root}${path}`),
+    path, kind: under(path, '/proc') || under(path, '/sys') ? hostKind(path) : hostKind(seenAt(c, path) ?? `${root}${path}`),
   }));
   if (!dev && c.masked.some((m) => m.kind === 'file')) throw new ValidationError('rootfs.masked', 'masking a file binds /dev/null over it: keep dev: true, or give masked: []');
   return c;
 }
 
-/** True when the container will find `p` in its rootfs (in `upper` or `path` for an overlay). */
+/** The overlay mount of `root`: its own `lower` list, or `root` itself below `upper`. */
+function overlayOf(root: string, o: { upper: string; work: string; lower: string[] | undefined }): OverlayOptions {
+  return { target: root, lower: o.lower ?? root, upper: o.upper, work: o.work };
+}
+
+/** With `overlay.lower`, the merged view's layers, topmost first: upper, then the lowers. */
+function layersOf(c: Pick<Checked, 'overlay'>): string[] | undefined {
+  return c.overlay?.lower ? [c.overlay.upper, ...c.overlay.lower] : undefined;
+}
+
+/**
+ * overlayfs.rst: a name is looked up in each layer from the top; the first
+ * layer that has it decides. A whiteout (a 0:0 character device) hides it
+ * and everything below; a directory merges with the directories of the same
+ * name below it, down to the first layer where the name is not a directory
+ * (opaque directories are not read here: an xattr, not visible to fs.Stats).
+ * Returns where the merged entry lives on the host (its topmost layer), or null.
+ */
+function lookupLayers(layers: readonly string[], p: string): { host: string; stats: Stats } | null {
+  let dirs = [...layers];
+  let found: { host: string; stats: Stats } | null = { host: layers[0]!, stats: lstatSync(layers[0]!) };
+  let rel = '';
+  for (const part of p.split('/').filter(Boolean)) {
+    rel = `${rel}/${part}`;
+    found = null;
+    const below: string[] = [];
+    for (const layer of dirs) {
+      let st: Stats;
+      try { st = lstatSync(`${layer}${rel}`); } catch { continue; }
+      if (st.isCharacterDevice() && st.rdev === 0) break; // a whiteout
+      if (found === null) found = { host: `${layer}${rel}`, stats: st };
+      if (!st.isDirectory()) break;
+      below.push(layer);
+    }
+    if (found === null) return null;
+    dirs = below;
+  }
+  return found;
+}
+
+/** Like resolveIn, in the merged view of `layers`: symlinks followed as the container will see them. */
+function resolveInLayers(layers: readonly string[], path: string): string {
+  const rest = path.split('/').filter(Boolean);
+  const done: string[] = [];
+  let links = 0;
+  while (rest.length > 0) {
+    const part = rest.shift()!;
+    if (part === '.') continue;
+    if (part === '..') { done.pop(); continue; }
+    const hit = lookupLayers(layers, `/${[...done, part].join('/')}`);
+    if (!hit?.stats.isSymbolicLink()) { done.push(part); continue; }
+    // path_resolution(7): at most 40 symlinks in one lookup.
+    if (++links > 40) throw new ValidationError('rootfs.volumes', `too many levels of symbolic links resolving ${path}`);
+    const target = readlinkSync(hit.host);
+    if (target.startsWith('/')) done.length = 0;
+    rest.unshift(...target.split('/').filter(Boolean));
+  }
+  return `/${done.join('/')}`;
+}
+
+/** Where the container's `p` is on the host, with `overlay.lower` (null: absent, or no layers given). */
+function seenAt(c: Checked, p: string): string | null {
+  const layers = layersOf(c);
+  if (!layers) return null;
+  const hit = lookupLayers(layers, p);
+  // existsSync follows a final symlink, as the kernel will when it mounts there.
+  return hit && existsSync(hit.host) ? hit.host : null;
+}
+
+/** True when the container will find `p` in its rootfs (in `upper` or `path` for an overlay, or in its layers). */
 function existsIn(c: Checked, p: string): boolean {
+  if (layersOf(c)) return seenAt(c, p) !== null;
   return existsSync(`${c.root}${p}`) || (c.overlay !== undefined && existsSync(`${c.overlay.upper}${p}`));
 }
 
@@ -154,7 +233,8 @@ function planChecked(plan: Plan, c: Checked): void {
   if (c.overlay) {
     // The overlay is a mount of its own at `root`: pivot_root's "new_root
     // must be a mount point" holds without a bind.
-    planMountCalls(plan, [overlayCall({ target: root, lower: root, ...c.overlay }, `mount an overlay on ${root}: the image read-only below, writes to ${c.overlay.upper}`)]);
+    const what = c.overlay.lower ? `${c.overlay.lower.length} image layer(s)` : 'the image';
+    planMountCalls(plan, [overlayCall(overlayOf(root, c.overlay), `mount an overlay on ${root}: ${what} read-only below, writes to ${c.overlay.upper}`)]);
   } else {
     // pivot_root(2): new_root must be a mount point; bind it onto itself.
     plan.mount(root, root, null, MS.BIND | MS.REC, null, { label: `bind ${root} onto itself (pivot_root needs a mount point)` });
@@ -183,7 +263,8 @@ function planChecked(plan: Plan, c: Checked): void {
  */
 function mountPointPaths(c: Checked): string[] {
   const paths = [...new Set(c.volumes.flatMap((v) => pathsTo(v.target)))];
-  return (c.overlay ? paths.filter((p) => !existsSync(`${c.root}${p}`)) : paths).map((p) => hostPathOf(c, p));
+  const inImage = (p: string) => (c.overlay?.lower ? lookupLayers(c.overlay.lower, p) !== null : existsSync(`${c.root}${p}`));
+  return (c.overlay ? paths.filter((p) => !inImage(p)) : paths).map((p) => hostPathOf(c, p));
 }
 
 /**
