@@ -1,67 +1,153 @@
+// `nsk run`'s flags, end to end through the real binary, each checked by
+// looking at the kernel: from inside (/proc/self/status, mounts, ids) and
+// from the host (cgroup files, namespace inodes, a published port).
 import test from 'ava';
-import { spawn as spawnProcess, spawnSync } from 'node:child_process';
-import { once } from 'node:events';
-import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { connect } from 'node:net';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { hostState, leftSince } from '@nsk/testkit';
+import { cgroupsOf, containersIn, removeLeftovers, nskIn, stateDir, waitFor } from './helpers.ts';
 
-const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
-const nsk = (...args: string[]) => spawnSync(process.execPath, ['--conditions=nsk-source', '--no-warnings=ExperimentalWarning', main, ...args], { encoding: 'utf8' });
+const nsk = nskIn(stateDir());
+const before = hostState();
+const scratch = mkdtempSync(join(tmpdir(), 'nsk-cli-run-'));
+test.after.always(() => rmSync(scratch, { recursive: true, force: true }));
 
-test.serial('nsk run runs the command as pid 1 with its own hostname in the default busybox root', (t) => {
-  const r = nsk('run', '--hostname', 'web1', '--', 'sh', '-c', 'echo $$ $(hostname); ls /bin/busybox; grep -c nsk-cli /proc/mounts || true');
+const ok = (t: { is(a: unknown, b: unknown, m?: string): void }, r: { status: number | null; stderr: string }) => {
   t.is(r.stderr, '');
-  t.deepEqual(r.stdout.trim().split('\n'), ['1 web1', '/bin/busybox', '0']);
   t.is(r.status, 0);
+};
+
+test('the README’s first command: pid 1 in a root made from the host’s busybox, no download', (t) => {
+  const r = nsk('run', '--name', 'readme', '--', '/bin/sh', '-c', 'echo "pid $$ on $(hostname)"; ls /');
+  ok(t, r);
+  const [first, ...ls] = r.stdout.trim().split('\n');
+  t.is(first, 'pid 1 on readme');
+  t.true(ls.join(' ').split(/\s+/).includes('bin'));
+  // The shared default root is read-only; /tmp is a tmpfs of the container's own.
+  const w = nsk('run', '--net', 'none', '--', 'sh', '-c', 'touch /x 2>&1; touch /tmp/x && echo tmp ok; grep " /tmp " /proc/mounts | cut -d" " -f3');
+  t.is(w.stdout, 'touch: /x: Read-only file system\ntmp ok\ntmpfs\n');
 });
 
-test.serial('nsk run exits with the command’s status, 128+signal when killed', async (t) => {
-  t.is(nsk('run', '--', 'sh', '-c', 'exit 42').status, 42);
-  // pid_namespaces(7): PID 1 ignores signals it has no handler for, even
-  // SIGKILL from inside its namespace; from outside, SIGKILL always works.
-  const cli = spawnProcess(process.execPath, ['--conditions=nsk-source', main, 'run', '--', 'sleep', '30'], { stdio: 'ignore' });
-  let container = 0;
-  for (let i = 0; i < 200 && !container; i++) {
-    await new Promise((r) => setTimeout(r, 20));
-    for (const tid of readdirSync(`/proc/${cli.pid}/task`)) {
-      const kids = readFileSync(`/proc/${cli.pid}/task/${tid}/children`, 'utf8').trim();
-      if (kids && readFileSync(`/proc/${kids.split(' ')[0]}/comm`, 'utf8').trim() === 'sleep') container = Number(kids.split(' ')[0]);
-    }
+test('--hostname, -e, -w and -u reach the command', (t) => {
+  process.env.NSK_CLI_TEST_VAR = 'from-host';
+  const r = nsk('run', '--net', 'none', '--hostname', 'box', '-e', 'A=1', '-e', 'B=two words', '-e', 'NSK_CLI_TEST_VAR', '-w', '/tmp', '-u', '65534:65534', '--',
+    'sh', '-c', 'hostname; echo "$A|$B|$NSK_CLI_TEST_VAR"; pwd; id -u; id -g');
+  ok(t, r);
+  t.deepEqual(r.stdout.trim().split('\n'), ['box', '1|two words|', '/tmp', '65534', '65534']);
+});
+
+test('-v binds a host directory, :ro read-only; --read-only makes a --rootfs read-only', (t) => {
+  const vol = join(scratch, 'vol');
+  const root = join(scratch, 'root');
+  writeFileSync(join(scratch, 'probe'), '');
+  // A private copy of the default root, writable unless --read-only.
+  const cp = nsk('run', '--net', 'none', '-v', `${scratch}:/out`, '--', 'sh', '-c', 'mkdir /out/root /out/vol && echo hello > /out/vol/f && cp -a /bin /etc /out/root/ && mkdir /out/root/proc /out/root/dev /out/root/sys /out/root/tmp');
+  ok(t, cp);
+  const rw = nsk('run', '--net', 'none', '-v', `${vol}:/data`, '--', 'sh', '-c', 'cat /data/f; echo new > /data/g');
+  ok(t, rw);
+  t.is(rw.stdout, 'hello\n');
+  t.is(readFileSync(join(vol, 'g'), 'utf8'), 'new\n');
+  const ro = nsk('run', '--net', 'none', '-v', `${vol}:/data:ro`, '--', 'sh', '-c', 'cat /data/f; touch /data/h 2>&1; true');
+  t.is(ro.stdout, 'hello\ntouch: /data/h: Read-only file system\n');
+  t.is(nsk('run', '--net', 'none', '--rootfs', root, '--', '/bin/sh', '-c', 'touch /written').status, 0);
+  t.deepEqual(readdirSync(root).includes('written'), true);
+  const rofs = nsk('run', '--net', 'none', '--read-only', '--rootfs', root, '--', '/bin/sh', '-c', 'touch /again 2>&1; true');
+  t.is(rofs.stdout, 'touch: /again: Read-only file system\n');
+});
+
+test('--net none has only lo; --net host is the host’s network namespace; bridge gets eth0 with a leased address', (t) => {
+  const none = nsk('run', '--net', 'none', '--', 'ls', '/sys/class/net');
+  ok(t, none);
+  t.is(none.stdout, 'lo\n');
+  const host = nsk('run', '--net', 'host', '--', 'readlink', '/proc/self/ns/net');
+  ok(t, host);
+  t.is(host.stdout.trim(), readlinkSync('/proc/self/ns/net'));
+  const bridge = nsk('run', '--net', 'bridge', '--', 'sh', '-c', 'ls /sys/class/net; ip -4 -o addr show eth0');
+  ok(t, bridge);
+  t.regex(bridge.stdout, /^eth0\nlo\n2: eth0 +inet 10\.88\.\d+\.\d+\/16 /);
+});
+
+test('-p publishes a container port on the host', async (t) => {
+  const port = 20000 + (process.pid % 20000);
+  const c = nsk.async(['run', '--name', 'published', '-p', `${port}:80`, '--', 'sh', '-c', 'echo hello from the container | nc -l -p 80']);
+  const fetchOnce = () => new Promise<string | null>((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    let data = '';
+    s.on('data', (d) => { data += String(d); });
+    s.on('end', () => { s.destroy(); resolve(data || null); });
+    s.on('error', () => { s.destroy(); resolve(null); });
+  });
+  // Until the container listens (the proxy on the host accepts at once, and closes when nothing answers inside).
+  let got: string | null = null;
+  for (const end = Date.now() + 15_000; got === null && Date.now() < end;) {
+    got = await fetchOnce();
+    if (got === null) await new Promise((r) => setTimeout(r, 100));
   }
-  t.true(container > 0);
-  process.kill(container, 'SIGKILL');
-  const [code] = (await once(cli, 'exit')) as [number];
-  t.is(code, 137);
-});
-
-test.serial('nsk run leaves no mount behind on the host', (t) => {
-  const before = readFileSync('/proc/self/mountinfo', 'utf8');
-  t.is(nsk('run', '--rw', '--', 'sh', '-c', 'mount -t tmpfs nsk-cli /mnt 2>/dev/null || mount -t tmpfs nsk-cli /tmp').status, 0);
-  t.is(readFileSync('/proc/self/mountinfo', 'utf8'), before);
-});
-
-test('--explain prints the plan and runs nothing', (t) => {
-  const r = nsk('run', '--explain', '--hostname', 'x', '--', '/bin/true');
+  t.is(got, 'hello from the container\n');
+  const r = await c;
   t.is(r.status, 0);
-  t.regex(r.stdout, /^clone\(CLONE_NEWNET\|CLONE_NEWPID\|CLONE_NEWIPC\|CLONE_NEWUTS\|CLONE_NEWCGROUP\|CLONE_NEWNS\|SIGCHLD\)/);
-  t.regex(r.stdout, /pivot_root\("\.", "\."\)/);
+});
+
+test('--memory, --cpus and --pids-limit are the container’s cgroup limits', async (t) => {
+  const c = nsk.async(['run', '--net', 'none', '--name', 'limited', '--memory', '64m', '--cpus', '0.5', '--pids-limit', '20', '--', 'sleep', '30']);
+  const dirs = await waitFor(() => { const d = cgroupsOf('nsk-limited'); return d.length ? d : null; }, 15_000, 'the cgroup');
+  const file = (names: string[]) => {
+    for (const d of dirs) for (const n of names) {
+      try { return readFileSync(join(d, n), 'utf8').trim(); } catch { /* not this hierarchy */ }
+    }
+    return null;
+  };
+  await waitFor(() => file(['pids.max']) === '20', 5000, 'pids.max');
+  t.is(file(['memory.limit_in_bytes', 'memory.max']), String(64 * 1024 * 1024));
+  t.true(['50000', '50000 100000'].includes(file(['cpu.cfs_quota_us', 'cpu.max'])!));
+  t.is(file(['pids.max']), '20');
+  t.is(nsk('kill', 'limited').status, 0);
+  t.is((await c).status, 137);
+  t.deepEqual(cgroupsOf('nsk-limited'), []);
+});
+
+test('--cap-drop/--cap-add set the capabilities; the default is docker’s 14', (t) => {
+  const caps = (...flags: string[]) => nsk('run', '--net', 'none', ...flags, '--', 'sh', '-c', 'grep -E "^Cap(Eff|Bnd)" /proc/self/status').stdout;
+  t.is(caps(), 'CapEff:\t00000000a80425fb\nCapBnd:\t00000000a80425fb\n');
+  t.is(caps('--cap-drop', 'ALL', '--cap-add', 'NET_ADMIN'), 'CapEff:\t0000000000001000\nCapBnd:\t0000000000001000\n');
+  t.is(caps('--cap-drop', 'CHOWN'), 'CapEff:\t00000000a80425fa\nCapBnd:\t00000000a80425fa\n');
+});
+
+test('--seccomp: the default filter, none with unconfined, or a profile file', (t) => {
+  const status = (...flags: string[]) => nsk('run', '--net', 'none', ...flags, '--', 'sh', '-c', 'grep -E "^(Seccomp|NoNewPrivs):" /proc/self/status; mkdir /tmp/d 2>&1; true').stdout;
+  t.is(status(), 'NoNewPrivs:\t1\nSeccomp:\t2\n');
+  t.is(status('--seccomp', 'unconfined'), 'NoNewPrivs:\t1\nSeccomp:\t0\n');
+  const profile = join(scratch, 'no-mkdir.json');
+  writeFileSync(profile, JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO' }] }));
+  t.is(status('--seccomp', profile), 'NoNewPrivs:\t1\nSeccomp:\t2\nmkdir: can\'t create directory \'/tmp/d\': Operation not permitted\n');
+});
+
+test('--rootless: a user namespace of its own, root inside', (t) => {
+  const r = nsk('run', '--rootless', '--', 'sh', '-c', 'readlink /proc/self/ns/user; id -u; cat /proc/self/uid_map');
+  ok(t, r);
+  const [userns, uid, map] = r.stdout.trim().split('\n');
+  t.not(userns, readlinkSync('/proc/self/ns/user'));
+  t.is(uid, '0');
+  t.notRegex(map!, /4294967295/); // not the initial namespace's identity map
+});
+
+test('--explain prints the parent’s steps and the child’s system calls, and creates nothing', (t) => {
+  const r = nsk('run', '--explain', '--name', 'explained', '--hostname', 'x', '--memory', '64m', '--', '/bin/true');
+  ok(t, r);
+  t.regex(r.stdout, /^container explained: rootfs \/\S+, rootful, network bridge$/m);
+  t.regex(r.stdout, /clone\(CLONE_NEW\w+(\|CLONE_NEW\w+)+\|SIGCHLD\)/);
+  t.regex(r.stdout, /cgroup \/nsk-explained/);
+  t.regex(r.stdout, /pivot_root\(/);
   t.regex(r.stdout, /sethostname\("x", 1\)/);
+  t.regex(r.stdout, /seccomp\(SECCOMP_SET_MODE_FILTER/);
   t.regex(r.stdout, /execve\("\/bin\/true"/);
+  t.false(containersIn(nsk.state).includes('explained'));
+  t.deepEqual(cgroupsOf('nsk-explained'), []);
 });
 
-test('bad input fails with a clear message and status 125, before anything starts', (t) => {
-  const a = nsk('run', '--rootfs', '/nonexistent/nsk', '--', 'sh');
-  t.is(a.status, 125);
-  t.is(a.stderr, 'nsk: rootfs.path: /nonexistent/nsk is not a directory\n');
-  const b = nsk('run');
-  t.is(b.status, 125);
-  t.regex(b.stderr, /command: give a command/);
-  const c = nsk('run', '--hostname', 'x'.repeat(65), '--', 'sh');
-  t.regex(c.stderr, /hostname: longer than 64 bytes/);
-  t.is(nsk('frobnicate').status, 2);
-});
-
-test('a missing program is reported naming execve', (t) => {
-  const r = nsk('run', '--', '/nope');
-  t.is(r.status, 125);
-  t.is(r.stderr, 'nsk: execute /nope: execve("/nope", ["/nope"], ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "TERM=xterm"]): ENOENT — No such file or directory\n');
+test.after.always('nothing is left behind', (t) => {
+  t.deepEqual(leftSince(before), { mounts: [], children: [], fds: [] });
+  t.deepEqual(removeLeftovers(nsk), []);
 });

@@ -1,0 +1,126 @@
+// Runs the real nsk binary (the sources, as `pnpm nsk` does) with a state
+// directory of the test file's own, and looks at what it left behind.
+import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+export const NODE_ARGS = ['--conditions=nsk-source', '--no-warnings=ExperimentalWarning'];
+
+/** A fresh state directory for this test file, removed at exit. */
+export function stateDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'nsk-cli-state-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export interface Nsk {
+  /** Runs nsk to completion. */
+  (...args: string[]): SpawnSyncReturns<string>;
+  /**
+   * Starts nsk and returns the process (stdin /dev/null, stdout and stderr
+   * piped, unless `stdio` says otherwise). Await its 'close', not 'exit':
+   * only then are our ends of its pipes closed.
+   */
+  start(args: string[], opts?: { stdio?: 'pipe' | 'ignore' | 'inherit'; env?: Record<string, string> }): ChildProcess;
+  /** Runs nsk asynchronously; resolves with its status and output. */
+  async(args: string[], opts?: { input?: string }): Promise<{ status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
+  state: string;
+  env: Record<string, string>;
+}
+
+export function nskIn(state: string): Nsk {
+  const env = { ...(process.env as Record<string, string>), NSK_STATE_DIR: state, PATH: `/usr/local/bin:${process.env.PATH ?? '/usr/bin:/bin'}` };
+  const f = ((...args: string[]) => spawnSync(process.execPath, [...NODE_ARGS, MAIN, ...args], { encoding: 'utf8', env, timeout: 60_000 })) as Nsk;
+  f.start = (args, opts = {}) => spawn(process.execPath, [...NODE_ARGS, MAIN, ...args], { env: { ...env, ...opts.env }, stdio: opts.stdio ?? ['ignore', 'pipe', 'pipe'] });
+  f.async = (args, opts = {}) => new Promise((resolve, reject) => {
+    const c = spawn(process.execPath, [...NODE_ARGS, MAIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    c.stdout!.on('data', (d) => { stdout += String(d); });
+    c.stderr!.on('data', (d) => { stderr += String(d); });
+    c.on('error', reject);
+    c.on('close', (status, signal) => resolve({ status, signal, stdout, stderr }));
+    c.stdin!.end(opts.input ?? '');
+  });
+  f.state = state;
+  f.env = env;
+  return f;
+}
+
+/**
+ * The containers left in `nsk`'s state dir, after removing them (rm -f):
+ * a failed test must not leave one running into the next.
+ */
+export function removeLeftovers(nsk: Nsk): string[] {
+  const left = containersIn(nsk.state);
+  if (left.length) nsk('rm', '-f', ...left);
+  return left;
+}
+
+/** The container directories left in a state dir. */
+export function containersIn(state: string): string[] {
+  const d = join(state, 'containers');
+  return existsSync(d) ? readdirSync(d) : [];
+}
+
+/** Every cgroup directory named for `name` (`nsk-<name>` or containing it) in every hierarchy. */
+export function cgroupsOf(name: string): string[] {
+  const out: string[] = [];
+  for (const h of readdirSync('/sys/fs/cgroup')) {
+    const dir = join('/sys/fs/cgroup', h);
+    try {
+      for (const e of readdirSync(dir)) if (e.includes(name)) out.push(join(dir, e));
+    } catch { /* a file, not a hierarchy */ }
+  }
+  return out;
+}
+
+/** Processes whose command line contains `needle` (the test's own excluded). */
+export function processesWith(needle: string): number[] {
+  const out: number[] = [];
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p) || Number(p) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').join(' ').includes(needle)) out.push(Number(p));
+    } catch { /* gone */ }
+  }
+  return out;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls until `f` returns a truthy value (or throws after `ms`). */
+export async function waitFor<T>(f: () => T | undefined | null | false, ms = 10_000, what = 'condition'): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = f();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+/** The pid of the first descendant of `pid` whose comm is `comm`. */
+export function descendant(pid: number, comm: string): number | null {
+  const kids = (p: number): number[] => {
+    try {
+      return readdirSync(`/proc/${p}/task`).flatMap((t) => readFileSync(`/proc/${p}/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
+    } catch {
+      return [];
+    }
+  };
+  const queue = kids(pid);
+  while (queue.length) {
+    const k = queue.shift()!;
+    try {
+      if (readFileSync(`/proc/${k}/comm`, 'utf8').trim() === comm) return k;
+    } catch { /* gone */ }
+    queue.push(...kids(k));
+  }
+  return null;
+}
+
+export { spawnSync };
