@@ -99,12 +99,24 @@ export function chooseCapabilities(capAdd: unknown, capDrop: unknown): Capabilit
   const add = checkList('capAdd', capAdd);
   const drop = checkList('capDrop', capDrop);
   let set: Set<string>;
-  if (add.includes('ALL')) set = new Set(CAPABILITY_NAMES.filter((c) => !drop.includes(c)));
+  if (add.includes('ALL')) set = new Set(CAPABILITY_NAMES.filter((c) => !drop.includes(c) && ownBounding().has(c)));
   else if (drop.includes('ALL')) set = new Set(add);
   else set = new Set([...DEFAULT_CAPABILITIES.filter((c) => !drop.includes(c)), ...add]);
   const keep = [...set].sort((a, b) => capabilityNumber(a) - capabilityNumber(b));
   const added = [...new Set(add.filter((c) => c !== 'ALL'))].sort((a, b) => capabilityNumber(a) - capabilityNumber(b));
   return { keep, added };
+}
+
+// capabilities(7): "a process can never gain a capability that is not in its
+// bounding set", and capset(2) fails with EPERM if asked to. So ALL means
+// every capability this process's bounding set still holds (as Docker does),
+// which is not always all of them (this CI host lacks CAP_SYS_RESOURCE).
+let bounding: Set<string> | undefined;
+function ownBounding(): Set<string> {
+  if (bounding) return bounding;
+  const line = readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith('CapBnd:'));
+  bounding = new Set(line ? capabilityNames(BigInt(`0x${line.slice(7).trim()}`)) : CAPABILITY_NAMES);
+  return bounding;
 }
 
 /** The bit mask of a list of names (bit n for capability n). */
