@@ -1,0 +1,69 @@
+// The child's plan for `create`, features in the kernel's order:
+//   join (setns by path) · user (maps written by the parent) · cgroup
+//   (attached by the parent) · oom_score_adj · console slave · exec fifo fd
+//   · rootfs mounts and devices · pivot_root · /dev/console · hostname,
+//   sysctls · read-only root · rlimits, umask, capabilities, no_new_privs,
+//   seccomp · ready, then the blocking open of the exec fifo · execve.
+import { CLONE } from '@nsk/syscall';
+import type { Feature, SpawnOptions } from '@nsk/clone';
+import { joinNamespaces, NS_FLAG, type JoinFeature } from '@nsk/ns';
+import { user } from '@nsk/user';
+import { pathSearch, searchPath, terminalFeatures, type Terminal } from '@nsk/container';
+import type { OciSpec } from '../config/index.ts';
+import { credentialsFeature, namespaceSettings, oomFeature } from './process-plan.ts';
+import { pivotFeature, readonlyRootFeature, rootfsFeature } from './rootfs-plan.ts';
+import { execFifo } from './exec-fifo.ts';
+
+export interface ComposeOptions {
+  fifo: string;
+  readyFd: number;
+  fifoSlot: number;
+  terminal: Terminal | null;
+  preserveFds: number;
+  noPivot: boolean;
+  parentFeatures: Feature[];
+}
+
+export interface Composed { options: SpawnOptions; join: JoinFeature | null }
+
+export function envPath(env: readonly string[]): string | undefined {
+  return env.findLast((e) => e.startsWith('PATH='))?.slice(5);
+}
+
+export function composeCreate(spec: OciSpec, o: ComposeOptions): Composed {
+  const p = spec.process;
+  const fresh = spec.namespaces.filter((n) => n.path === null).map((n) => n.type);
+  const joined = spec.namespaces.filter((n) => n.path !== null);
+  const join = joined.length ? joinNamespaces({ files: Object.fromEntries(joined.map((n) => [n.type, n.path!])), namespaces: joined.map((n) => n.type), preserveCredentials: true, minFd: 3 + o.preserveFds }) : null;
+  const userns = fresh.includes('user');
+  const userFeature = userns ? user({ uidMap: spec.uidMappings, gidMap: spec.gidMappings, uid: 0, gid: 0 }) : null;
+  let flags = 0;
+  for (const t of fresh) if (t !== 'user') flags |= NS_FLAG[t];
+  const namespaces: Feature = { name: 'namespaces', cloneFlags: flags };
+  const fifo = execFifo(o.fifo, o.readyFd, o.fifoSlot);
+  const tty = o.terminal ? terminalFeatures(o.terminal, { console: true }) : null;
+  const oom = oomFeature(p);
+  const ro = readonlyRootFeature(spec);
+  const search = searchPath(p.args[0]!, envPath(p.env), 'process.args');
+  const features: Feature[] = [
+    ...(join ? [join] : []),
+    ...(userFeature ? [userFeature] : []),
+    namespaces,
+    ...o.parentFeatures,
+    ...(oom ? [oom] : []),
+    ...(tty ? [tty.open] : []),
+    fifo.take,
+    rootfsFeature(spec, { noPivot: o.noPivot, userns }),
+    pivotFeature(spec, { noPivot: o.noPivot, userns }),
+    ...(tty ? [tty.attach] : []),
+    namespaceSettings(spec),
+    ...(ro ? [ro] : []),
+    credentialsFeature({ process: p, seccomp: spec.seccomp }),
+    fifo.wait,
+    ...(search.earlier.length ? [pathSearch(search, p.args, p.env)] : []),
+  ];
+  const stdio: Array<number | null> = o.terminal ? [null, null, null] : [0, 1, 2];
+  for (let i = 0; i < o.preserveFds; i++) stdio.push(3 + i);
+  void CLONE;
+  return { options: { argv: p.args, path: search.path, env: p.env, stdio, features, shareMemory: false }, join };
+}

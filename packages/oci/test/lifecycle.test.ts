@@ -1,0 +1,136 @@
+import test from 'ava';
+import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { hostState, leftSince } from '@nsk/testkit';
+import { baseConfig, bundle, rt, stateRoot } from './bundle.ts';
+
+const root = stateRoot();
+const before = hostState();
+const status = (id: string) => JSON.parse(rt(root, ['state', id]).stdout) as { status: string; pid: number; id: string; bundle: string };
+const ns = (pid: number | string, kind: string) => readlinkSync(`/proc/${pid}/ns/${kind}`);
+const cgroupDirsOf = (id: string) => ['pids', 'memory', 'devices', 'freezer'].map((h) => `/sys/fs/cgroup/${h}/nsk-runtime/${id}`);
+/** Ended: no such process, or a zombie its new parent (the subreaper or init: create has exited) has not reaped yet. */
+const dead = (pid: number) => { try { return /^\S+ \(.*\) [ZX]/.test(readFileSync(`/proc/${pid}/stat`, 'utf8')); } catch { return true; } };
+const gone = async (pid: number) => { for (let i = 0; i < 200 && !dead(pid); i++) await new Promise((r) => setTimeout(r, 10)); };
+
+test.serial('create → created → start → running → kill → stopped → delete; start only once; exec joins it', async (t) => {
+  const b = bundle(baseConfig(['sleep', '30']));
+  const pidFile = join(b, 'pid');
+  const c = rt(root, ['create', '--bundle', b, '--pid-file', pidFile, 'life']);
+  t.is(c.code, 0, c.stderr);
+  let s = status('life');
+  t.is(s.status, 'created');
+  t.is(Number(readFileSync(pidFile, 'utf8')), s.pid);
+  t.is(s.bundle, b);
+  // Created: in namespaces of its own, waiting before the program.
+  t.not(ns(s.pid, 'pid'), ns('self', 'pid'));
+  t.not(ns(s.pid, 'mnt'), ns('self', 'mnt'));
+  t.not(readFileSync(`/proc/${s.pid}/comm`, 'utf8').trim(), 'sleep');
+  t.true(cgroupDirsOf('life').every(existsSync), 'its cgroups exist');
+  t.is(readFileSync('/sys/fs/cgroup/pids/nsk-runtime/life/pids.max', 'utf8').trim(), '64');
+  t.true(readFileSync(`/proc/${s.pid}/cgroup`, 'utf8').includes('/nsk-runtime/life'));
+
+  t.is(rt(root, ['start', 'life']).code, 0);
+  s = status('life');
+  t.is(s.status, 'running');
+  t.is(readFileSync(`/proc/${s.pid}/comm`, 'utf8').trim(), 'sleep');
+  t.regex(readFileSync(`/proc/${s.pid}/status`, 'utf8'), /NoNewPrivs:\s+1/);
+  const again = rt(root, ['start', 'life']);
+  t.is(again.code, 1);
+  t.regex(again.stderr, /running, not created/);
+
+  // exec: the same namespaces as PID 1 of the container, and its cgroup.
+  const e = rt(root, ['exec', 'life', 'sh', '-c', 'for n in pid mnt net uts ipc cgroup; do readlink /proc/self/ns/$n; done; echo $$; cat /proc/self/cgroup']);
+  t.is(e.code, 0, e.stderr);
+  const lines = e.stdout.trim().split('\n');
+  t.deepEqual(lines.slice(0, 6), ['pid', 'mnt', 'net', 'uts', 'ipc', 'cgroup'].map((k) => ns(s.pid, k)));
+  t.not(lines[6], '1');
+  t.is(rt(root, ['ps', '--format', 'json', 'life']).stdout.trim(), JSON.stringify([s.pid]));
+
+  const d = rt(root, ['delete', 'life']);
+  t.is(d.code, 1, 'a running container is not deleted without --force');
+  t.regex(d.stderr, /running/);
+  t.is(rt(root, ['kill', 'life', 'KILL']).code, 0);
+  await gone(s.pid);
+  t.is(status('life').status, 'stopped');
+  t.is(rt(root, ['kill', 'life', 'TERM']).code, 1, 'kill of a stopped container fails');
+  t.is(rt(root, ['delete', 'life']).code, 0);
+  t.false(existsSync(join(root, 'life')));
+  t.false(cgroupDirsOf('life').some(existsSync), 'its cgroups are gone');
+});
+
+test.serial('kill in the created state (number and SIG name), delete of a created one, delete --force of a running one', async (t) => {
+  const b = bundle(baseConfig(['sleep', '30']));
+  t.is(rt(root, ['create', '--bundle', b, 'k1']).code, 0);
+  const p1 = status('k1').pid;
+  t.is(rt(root, ['kill', 'k1', '9']).code, 0);
+  await gone(p1);
+  t.is(status('k1').status, 'stopped');
+  t.is(rt(root, ['delete', 'k1']).code, 0);
+
+  t.is(rt(root, ['create', '--bundle', b, 'k2']).code, 0);
+  const p2 = status('k2').pid;
+  t.is(rt(root, ['delete', 'k2']).code, 0, 'a created container is deleted (its process killed)');
+  t.true(dead(p2));
+
+  t.is(rt(root, ['create', '--bundle', b, 'k3']).code, 0);
+  t.is(rt(root, ['start', 'k3']).code, 0);
+  const p3 = status('k3').pid;
+  t.is(rt(root, ['kill', '--all', 'k3', 'SIGSTOP']).code, 0);
+  t.regex(readFileSync(`/proc/${p3}/status`, 'utf8'), /State:\s+T/);
+  t.is(rt(root, ['delete', '--force', 'k3']).code, 0);
+  t.true(dead(p3));
+  t.false(cgroupDirsOf('k3').some(existsSync));
+  t.is(rt(root, ['list', '--format', 'json']).stdout.trim(), '[]');
+});
+
+test.serial('pause and resume freeze the cgroup', async (t) => {
+  const b = bundle(baseConfig(['sleep', '30']));
+  t.is(rt(root, ['create', '--bundle', b, 'p1']).code, 0);
+  t.is(rt(root, ['start', 'p1']).code, 0);
+  t.is(rt(root, ['pause', 'p1']).code, 0);
+  t.is(status('p1').status, 'paused');
+  t.is(readFileSync('/sys/fs/cgroup/freezer/nsk-runtime/p1/freezer.state', 'utf8').trim(), 'FROZEN');
+  t.is(rt(root, ['resume', 'p1']).code, 0);
+  t.is(status('p1').status, 'running');
+  t.is(rt(root, ['delete', '-f', 'p1']).code, 0);
+});
+
+test.serial('an invalid config fails naming the JSON path, and leaves nothing', (t) => {
+  const cases: Array<[Record<string, unknown>, RegExp]> = [
+    [baseConfig(['true'], { process: { ...(baseConfig(['true']).process as object), apparmorProfile: 'docker-default' } }), /process\.apparmorProfile: cannot be honored/],
+    [baseConfig(['true'], { linux: { ...(baseConfig(['true']).linux as object), mountLabel: 'system_u:object_r:container_file_t:s0' } }), /linux\.mountLabel/],
+    [baseConfig(['true'], { linux: { ...(baseConfig(['true']).linux as object), namespaces: [{ type: 'mount' }, { type: 'pidd' }] } }), /linux\.namespaces\[1\]\.type/],
+    [baseConfig(['true'], { mounts: [{ destination: 'proc', type: 'proc' }] }), /mounts\[0\]\.destination/],
+    [baseConfig(['true'], { linux: { ...(baseConfig(['true']).linux as object), cgroupsPath: 'system.slice:nsk:x' } }), /linux\.cgroupsPath.*systemd/],
+    [baseConfig(['true'], { process: { ...(baseConfig(['true']).process as object), rlimits: [{ type: 'RLIMIT_NOPE', soft: 1, hard: 1 }] } }), /process\.rlimits\[0\]\.type/],
+  ];
+  for (const [config, re] of cases) {
+    const r = rt(root, ['create', '--bundle', bundle(config), 'bad']);
+    t.is(r.code, 1);
+    t.regex(r.stderr, re);
+    t.false(existsSync(join(root, 'bad')));
+    t.false(cgroupDirsOf('bad').some(existsSync));
+  }
+  const sys = rt(root, ['--systemd-cgroup', 'list']);
+  t.regex(sys.stderr, /systemd cgroups are not supported/);
+});
+
+test.serial('a failing step of the plan fails create and leaves nothing', (t) => {
+  const r = rt(root, ['create', '--bundle', bundle(baseConfig(['true'], { process: { ...(baseConfig(['true']).process as object), cwd: '/no/such/dir' } })), 'half']);
+  t.is(r.code, 1);
+  t.regex(r.stderr, /chdir|\/no\/such\/dir/);
+  t.false(existsSync(join(root, 'half')));
+  t.false(cgroupDirsOf('half').some(existsSync));
+});
+
+test.after.always('nothing left behind', async (t) => {
+  for (const id of readdirSync(root)) rt(root, ['delete', '-f', id]);
+  await new Promise((r) => setTimeout(r, 100));
+  t.deepEqual(readdirSync(root), []);
+  // (the shared parent /nsk-runtime may still hold another test file's containers)
+  t.false(['life', 'k1', 'k2', 'k3', 'p1', 'bad', 'half'].flatMap(cgroupDirsOf).some(existsSync));
+  const left = leftSince(before);
+  t.deepEqual(left.mounts, []);
+  t.deepEqual(left.children, []);
+});
