@@ -157,6 +157,22 @@ export class Cgroup {
   }
 
   /**
+   * Removes the group now if it is empty — the common case once a
+   * container's PID 1 was reaped — by rmdir(2) alone, which refuses a group
+   * holding a process or a child group: no read of cgroup.procs, no walk.
+   * True when it is gone everywhere. False when some hierarchy still holds
+   * something: kill() and delete() then do the rest (a hierarchy already
+   * removed counts as empty to them).
+   */
+  removeIfEmpty(): boolean {
+    if (this.#deleted) return true;
+    if (this.#v2 && !this.#v2.removeNow()) return false;
+    if (this.#v1 && !this.#v1.removeNow()) return false;
+    this.#deleted = true;
+    return true;
+  }
+
+  /**
    * Waits until the group is empty, then removes it from every hierarchy
    * (with any groups made inside it). Idempotent. `rmdir` in each hierarchy.
    */

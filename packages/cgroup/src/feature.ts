@@ -69,8 +69,10 @@ export function cgroup(options: CgroupFeatureOptions = {}): CgroupFeature {
       }
       // Processes the container started may outlive it (without a pid
       // namespace nothing kills them when it exits).
-      await g.kill();
-      await g.delete();
+      if (!g.removeIfEmpty()) {
+        await g.kill();
+        await g.delete();
+      }
       group = null;
     },
     stats() {

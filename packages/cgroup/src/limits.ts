@@ -105,7 +105,7 @@ function integer(field: string, v: unknown, min: number, max: number, unit = '')
  * for unknown keys, values out of the kernel's range, and CPUs or memory
  * nodes that are not online — before anything is created.
  */
-export function validateLimits(limits: Limits, topology: HostTopology = hostTopology()): Limits {
+export function validateLimits(limits: Limits, topology?: HostTopology): Limits {
   if (limits === null || typeof limits !== 'object') throw new ValidationError('limits', 'must be an object');
   for (const [key, value] of Object.entries(limits)) {
     if (value === undefined) continue;
@@ -124,7 +124,9 @@ export function validateLimits(limits: Limits, topology: HostTopology = hostTopo
     if (cpu.shares !== undefined) integer('limits.cpu.shares', cpu.shares, 2, 262144);
   }
   if (cpuset) {
-    for (const [k, online] of [['cpus', topology.cpus], ['mems', topology.mems]] as const) {
+    // sysfs is read only for a cpuset limit: most groups have none.
+    const t = topology ?? hostTopology();
+    for (const [k, online] of [['cpus', t.cpus], ['mems', t.mems]] as const) {
       const list = cpuset[k];
       if (list === undefined) continue;
       const unknown = parseCpuList(list, `limits.cpuset.${k}`).filter((n) => !online.includes(n));

@@ -165,6 +165,22 @@ export class V1Group {
     for (const dir of [...this.#made].reverse()) if (!targets.includes(dir)) removeCgroupDir(dir);
   }
 
+  /**
+   * rmdir(2) of the group in each hierarchy, at once: no wait, no walk of
+   * cgroup.procs or of child groups. rmdir(2) itself refuses (EBUSY) a group
+   * that holds a process or a child group, so its success proves the group
+   * was empty. False at the first hierarchy that refuses; those before it
+   * are gone. The freezer's goes last, so that kill() can still freeze
+   * whatever is left, and remove() finishes the job.
+   */
+  removeNow(): boolean {
+    const order = [...this.dirs].sort((a, b) => Number(a.hierarchy.controllers.includes('freezer')) - Number(b.hierarchy.controllers.includes('freezer')));
+    for (const { dir } of order) if (removeCgroupDir(dir) === 'busy') return false;
+    // Parents we made go too, unless another group now lives in them.
+    for (const dir of [...this.#made].reverse()) if (!this.dirs.some((d) => d.dir === dir)) removeCgroupDir(dir);
+    return true;
+  }
+
   /** Undoes create() when setting it up failed: nothing was attached yet. */
   rollback(): void {
     for (const dir of [...this.#made].reverse()) removeCgroupDir(dir);

@@ -157,6 +157,13 @@ export class V2Group {
     for (const dir of [...this.#made].reverse()) if (!targets.includes(dir)) removeCgroupDir(dir);
   }
 
+  /** rmdir(2) of the group at once (see V1Group.removeNow); false, and nothing removed, while it holds a process or a child group. */
+  removeNow(): boolean {
+    if (removeCgroupDir(this.dir) === 'busy') return false;
+    for (const dir of [...this.#made].reverse()) if (dir !== this.dir) removeCgroupDir(dir);
+    return true;
+  }
+
   rollback(): void {
     for (const dir of [...this.#made].reverse()) removeCgroupDir(dir);
   }

@@ -7,19 +7,21 @@ import type { ContainerSpec } from '@nsk/container';
 import { createdRecord, runningRecord, sleep } from './lifecycle.ts';
 import { proxySignals } from './signals.ts';
 import { removeDir, reserve, writeRecord } from './state.ts';
-import { attachTerminal, type Attached } from './tty.ts';
+import { attachTerminal, ttyOption, type Attached } from './tty.ts';
 
 export async function runForeground(spec: ContainerSpec, o: { interactive: boolean }): Promise<number> {
   const signals = proxySignals(spec.tty ? ['SIGWINCH'] : []);
-  const { prepare, start } = await import('@nsk/container');
+  const { pendingState, prepare, start } = await import('@nsk/container');
   // Without -i the container reads end-of-file, as under docker.
   const stdin = o.interactive ? 0 : openSync('/dev/null', 'r');
   try {
     if (!spec.tty) spec.stdio = [stdin, 1, 2];
+    // The pty has nsk's window size before the command runs.
+    else spec.tty = ttyOption();
     const prepared = prepare(spec);
     const name = spec.name!;
     reserve(name);
-    const created = createdRecord(name, { detached: false, autoRemove: true });
+    const created = createdRecord(name, { detached: false, autoRemove: true, pending: pendingState(prepared) });
     writeRecord(created);
     let container;
     try {

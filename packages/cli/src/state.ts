@@ -9,8 +9,8 @@
 // A tmpfs (/run) is the right home: after a reboot no container is running,
 // and no stale record survives to say otherwise.
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { ContainerState } from '@nsk/container';
+import { join, resolve } from 'node:path';
+import type { CleanupTarget, ContainerState } from '@nsk/container';
 import { ValidationError } from '@nsk/syscall';
 
 /** How a container's process ended (as @nsk/clone's ExitStatus). */
@@ -43,6 +43,12 @@ interface Base {
 /** The supervisor is starting the container: no pid yet. */
 export interface CreatedRecord extends Base {
   status: 'created';
+  /**
+   * What is known of the container before it starts (@nsk/container's
+   * pendingState(): its cgroup, where its lease would be), so that
+   * cleanupState() finds what got made if the supervisor dies while starting it.
+   */
+  pending?: CleanupTarget;
 }
 
 /**
@@ -68,6 +74,17 @@ export function stateRoot(): string {
   if (process.getuid?.() === 0) return '/run/nsk';
   const xdg = process.env.XDG_RUNTIME_DIR;
   return xdg ? join(xdg, 'nsk') : `/tmp/nsk-${process.getuid?.() ?? 'user'}`;
+}
+
+/**
+ * Where bridge leases and the containers' /etc/hosts and resolv.conf live
+ * (@nsk/container's networkHost.stateDir): `$NSK_STATE_DIR/net` when
+ * NSK_STATE_DIR is set — an nsk with a state directory of its own keeps its
+ * network state apart too — else undefined: @nsk/net's /var/lib/nsk/net.
+ */
+export function networkStateDir(): string | undefined {
+  const env = process.env.NSK_STATE_DIR;
+  return env ? resolve(env, 'net') : undefined;
 }
 
 export const containersDir = (): string => join(stateRoot(), 'containers');

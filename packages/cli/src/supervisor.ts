@@ -11,7 +11,6 @@ import { F, fcntl } from '@nsk/syscall';
 import type { Readiness, SavedSpec } from './detach.ts';
 import { describe, exitCodeFor } from './errors.ts';
 import { createdRecord, exitedRecord, runningRecord, sleep } from './lifecycle.ts';
-import { setWindowSize } from './tty.ts';
 import { proxySignals } from './signals.ts';
 import { containerDir, removeDir, writeRecord, type ContainerRecord } from './state.ts';
 
@@ -31,10 +30,9 @@ function answer(a: Readiness): void {
 
 /**
  * With -t, the pty's output goes to the log (nobody types into it; its
- * size is the classic 80×24). Resolves when the container's side closed.
+ * size is the classic 80×24, set at start). Resolves when the container's side closed.
  */
 function copyTerminal(master: number, logFd: number): Promise<void> {
-  setWindowSize(master, { rows: 24, columns: 80 });
   // Our own descriptor of the master: the stream closes it, the container owns the original.
   const reader = new tty.ReadStream(fcntl(master, F.DUPFD_CLOEXEC, 3));
   reader.on('data', (d: Buffer) => {
@@ -54,7 +52,7 @@ export async function supervise(argv: string[]): Promise<number> {
   const dir = containerDir(name);
   const saved = JSON.parse(readFileSync(join(dir, 'spec.json'), 'utf8')) as SavedSpec;
   const log = join(dir, 'log');
-  const created = createdRecord(name, { detached: true, autoRemove: saved.autoRemove, log });
+  let created = createdRecord(name, { detached: true, autoRemove: saved.autoRemove, log });
   writeRecord(created);
 
   // Caught from now on: `kill <supervisor>` while it starts the container must not orphan it.
@@ -63,14 +61,20 @@ export async function supervise(argv: string[]): Promise<number> {
   const nullFd = openSync('/dev/null', 'r');
   const spec: ContainerSpec = { ...saved.spec };
   if (!spec.tty) spec.stdio = [nullFd, logFd, logFd];
+  // A detached pty is the classic 80×24 from the start: nobody's window to follow.
+  else spec.tty = { rows: 24, columns: 80 };
   let container: Container;
   try {
-    const { start } = await import('@nsk/container');
+    const { pendingState, prepare, start } = await import('@nsk/container');
     if (spec.image !== undefined) {
       const { ImageStore } = await import('@nsk/rootfs');
       spec.store = new ImageStore(saved.storeRoot ? { root: saved.storeRoot } : {});
     }
-    container = await start(spec);
+    const prepared = prepare(spec);
+    // If this process dies while starting it, nsk ps/rm find what got made from this.
+    created = { ...created, pending: pendingState(prepared) };
+    writeRecord(created);
+    container = await start(prepared);
   } catch (err) {
     const message = describe(err) ?? (err instanceof Error ? err.stack ?? err.message : String(err));
     answer({ ok: false, error: message, exit: exitCodeFor(err) });

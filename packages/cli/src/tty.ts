@@ -82,6 +82,16 @@ export function hostWindowSize(): { rows: number; columns: number } | null {
   return null;
 }
 
+/**
+ * @nsk/container's `tty` option for a new pty: nsk's window size, set on
+ * the pty before the command runs (so its first look sees it), or plain
+ * true when nsk has no terminal with a size.
+ */
+export function ttyOption(): true | { rows: number; columns: number } {
+  const s = hostWindowSize();
+  return s && s.rows > 0 && s.columns > 0 ? s : true;
+}
+
 /** TIOCSWINSZ on `fd` (a pty master). */
 export function setWindowSize(fd: number, size: { rows: number; columns: number }): void {
   const w = winsize();

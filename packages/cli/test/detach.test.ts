@@ -7,7 +7,8 @@ import { once } from 'node:events';
 import { existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { hostState, leftSince } from '@nsk/testkit';
 import type { ContainerRecord } from '../src/state.ts';
-import { cgroupsOf, containersIn, removeLeftovers, nskIn, processesWith, stateDir, waitFor } from './helpers.ts';
+import { join } from 'node:path';
+import { cgroupsOf, containersIn, leasesIn, linksOf, removeLeftovers, nskIn, processesWith, stateDir, waitFor } from './helpers.ts';
 
 const nsk = nskIn(stateDir());
 const before = hostState();
@@ -161,14 +162,38 @@ test.serial('a supervisor that died while starting: whatever it started is kille
   for (const g of groups) writeFileSync(`${g}/cgroup.procs`, String(orphan.pid));
   const gone = spawnSync('true');
   mkdirSync(`${nsk.state}/containers/${name}`, { recursive: true });
+  // `pending`: what the supervisor knew before starting it (@nsk/container pendingState()).
   writeFileSync(`${nsk.state}/containers/${name}/state.json`, JSON.stringify({
     name, status: 'created', supervisor: { pid: gone.pid, startTime: 1 }, detached: true, autoRemove: false, createdAt: new Date().toISOString(),
+    pending: { name, cgroup: `/nsk-${name}` },
   }));
   t.notRegex(nsk('ps', '-a').stdout, /d-half/);
   await once(orphan, 'exit');
   t.is(orphan.signalCode, 'SIGKILL');
   t.deepEqual(cgroupsOf(`nsk-${name}`), []);
   t.false(containersIn(nsk.state).includes(name));
+});
+
+// Serial: any other test's nsk ps would clean it first.
+test.serial('a bridge container whose supervisor died: ps releases its lease, its veth, its /etc files and the bridge', async (t) => {
+  t.is(nsk('run', '-d', '--name', 'd-bridge', '-p', '8080:80', '--', 'sleep', '60').status, 0);
+  const rec = record('d-bridge');
+  const net = join(nsk.state, 'net');
+  const veth = Object.values(leasesIn(net)!.leases).find((l) => l.id === 'd-bridge')!.veth;
+  t.deepEqual(linksOf(nsk), ['lo', 'nsk0', veth].sort());
+  t.true(existsSync(join(net, 'containers/d-bridge')));
+  process.kill(rec.supervisor.pid, 'SIGKILL');
+  await waitFor(() => !alive(rec.supervisor.pid), 5000, 'the supervisor to die');
+  t.true(alive(rec.pid));
+  t.regex(nsk('ps', '-a').stdout, /d-bridge .* Dead/);
+  t.false(alive(rec.pid));
+  t.regex(record('d-bridge').error!, new RegExp(`released its address ${rec.network!.address!.replace(/\./g, '\\.')}`));
+  t.deepEqual(leasesIn(net)!.leases, {});
+  t.false(leasesIn(net)!.createdBridge);
+  t.deepEqual(linksOf(nsk), ['lo'], 'no veth, no bridge left in the namespace nsk ran in');
+  t.false(existsSync(join(net, 'containers/d-bridge')));
+  t.deepEqual(cgroupsOf('nsk-d-bridge'), []);
+  t.is(nsk('rm', 'd-bridge').status, 0);
 });
 
 test('a detached start that fails reports why, with the status it would have had, and leaves nothing', (t) => {

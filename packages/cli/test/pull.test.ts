@@ -12,7 +12,9 @@ import { removeLeftovers, nskIn, stateDir } from './helpers.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'nsk-cli-pull-'));
 process.env.NSK_STORE_DIR = join(scratch, 'store');
-const nsk = nskIn(stateDir());
+// In the machine's namespace: nsk pull reaches the test's registry on its
+// loopback; the containers here use --net none (no bridge, no veth).
+const nsk = nskIn(stateDir(), { netns: null });
 const before = hostState();
 
 const sha = (b: Uint8Array) => `sha256:${createHash('sha256').update(b).digest('hex')}`;

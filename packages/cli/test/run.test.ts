@@ -1,13 +1,14 @@
 // `nsk run`'s flags, end to end through the real binary, each checked by
 // looking at the kernel: from inside (/proc/self/status, mounts, ids) and
-// from the host (cgroup files, namespace inodes, a published port).
+// from the host (cgroup files, namespace inodes, a published port). "The
+// host" of the network is a namespace of this file's own (helpers.ts).
 import test from 'ava';
-import { connect } from 'node:net';
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connectFrom } from '@nsk/net';
 import { hostState, leftSince } from '@nsk/testkit';
-import { cgroupsOf, containersIn, removeLeftovers, nskIn, stateDir, waitFor } from './helpers.ts';
+import { cgroupsOf, containersIn, leasesIn, linksOf, machineHasLink, netnsInode, removeLeftovers, nskIn, stateDir, waitFor } from './helpers.ts';
 
 const nsk = nskIn(stateDir());
 const before = hostState();
@@ -63,7 +64,7 @@ test('--net none has only lo; --net host is the host’s network namespace; brid
   t.is(none.stdout, 'lo\n');
   const host = nsk('run', '--net', 'host', '--', 'readlink', '/proc/self/ns/net');
   ok(t, host);
-  t.is(host.stdout.trim(), readlinkSync('/proc/self/ns/net'));
+  t.is(host.stdout.trim(), `net:[${netnsInode(nsk)}]`, 'the namespace nsk ran in');
   const bridge = nsk('run', '--net', 'bridge', '--', 'sh', '-c', 'ls /sys/class/net; ip -4 -o addr show eth0');
   ok(t, bridge);
   t.regex(bridge.stdout, /^eth0\nlo\n2: eth0 +inet 10\.88\.\d+\.\d+\/16 /);
@@ -72,8 +73,9 @@ test('--net none has only lo; --net host is the host’s network namespace; brid
 test('-p publishes a container port on the host', async (t) => {
   const port = 20000 + (process.pid % 20000);
   const c = nsk.async(['run', '--name', 'published', '-p', `${port}:80`, '--', 'sh', '-c', 'echo hello from the container | nc -l -p 80']);
+  // From the namespace nsk ran in: the proxy listens there.
   const fetchOnce = () => new Promise<string | null>((resolve) => {
-    const s = connect(port, '127.0.0.1');
+    const s = connectFrom(nsk.netns!.fd, '127.0.0.1', port);
     let data = '';
     s.on('data', (d) => { data += String(d); });
     s.on('end', () => { s.destroy(); resolve(data || null); });
@@ -147,7 +149,30 @@ test('--explain prints the parent’s steps and the child’s system calls, and 
   t.deepEqual(cgroupsOf('nsk-explained'), []);
 });
 
+test('a bridge lives in the namespace nsk runs in, its lease and /etc files under NSK_STATE_DIR/net; the supervisor stays there', async (t) => {
+  const up = nsk('run', '-d', '--name', 'bridged', '--', 'sleep', '60');
+  ok(t, up);
+  const rec = JSON.parse(readFileSync(join(nsk.state, 'containers/bridged/state.json'), 'utf8')) as { supervisor: { pid: number }; network: { address: string; stateDir: string; bridge: string; hostNetns: number } };
+  t.like(rec.network, { stateDir: join(nsk.state, 'net'), bridge: 'nsk0', hostNetns: netnsInode(nsk) });
+  const lease = Object.entries(leasesIn(join(nsk.state, 'net'))!.leases).find(([, l]) => l.id === 'bridged');
+  t.is(lease?.[0], rec.network.address);
+  const veth = lease![1].veth;
+  t.true(linksOf(nsk).includes(veth), 'the veth’s host end is in the test’s namespace');
+  t.true(linksOf(nsk).includes('nsk0'));
+  t.false(machineHasLink(veth), 'and not in the machine’s');
+  t.true(readFileSync(join(nsk.state, 'net/containers/bridged/hosts'), 'utf8').includes(rec.network.address));
+  t.is(readlinkSync(`/proc/${rec.supervisor.pid}/ns/net`), `net:[${netnsInode(nsk)}]`, 'the detached supervisor inherited it');
+  t.is(nsk('rm', '-f', 'bridged').status, 0);
+  await waitFor(() => !linksOf(nsk).includes(veth), 5000, 'the veth to go');
+  t.false(Object.values(leasesIn(join(nsk.state, 'net'))!.leases).some((l) => l.id === 'bridged'));
+});
+
 test.after.always('nothing is left behind', (t) => {
   t.deepEqual(leftSince(before), { mounts: [], children: [], fds: [] });
   t.deepEqual(removeLeftovers(nsk), []);
+  // The bridge went with the last container; the machine's network state never saw this file's.
+  t.deepEqual(linksOf(nsk), ['lo']);
+  t.deepEqual(leasesIn(join(nsk.state, 'net'))?.leases ?? {}, {});
+  const machine = leasesIn('/var/lib/nsk/net');
+  t.deepEqual(Object.values(machine?.leases ?? {}).filter((l) => ['readme', 'published', 'bridged'].includes(l.id)), []);
 });

@@ -16,7 +16,7 @@ const NSK = [process.execPath, ...NODE_ARGS, MAIN].join(' ');
 
 /** `script -qec CMD /dev/null`: CMD on a new pty; resolves with what the pty showed and the status. */
 function underPty(cmd: string, feed?: (write: (s: string) => void, output: () => string) => Promise<void>): Promise<{ out: string; status: number | null }> {
-  const c = spawn('script', ['-qec', cmd, '/dev/null'], { env: nsk.env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const c = nsk.inside(() => spawn('script', ['-qec', cmd, '/dev/null'], { env: nsk.env, stdio: ['pipe', 'pipe', 'pipe'] }));
   let out = '';
   c.stdout.on('data', (d) => { out += String(d); });
   c.stderr.on('data', (d) => { out += String(d); });
@@ -35,7 +35,7 @@ function underPty(cmd: string, feed?: (write: (s: string) => void, output: () =>
 }
 
 test('-it: a pty of the container’s own, with nsk’s window size; bytes pass unchanged', async (t) => {
-  const r = await underPty(`stty cols 123 rows 45; ${NSK} run -it --net none -- sh -c 'sleep 0.5; stty size; test -t 0 && echo stdin is a tty; tty; echo "TERM=$TERM"'`);
+  const r = await underPty(`stty cols 123 rows 45; ${NSK} run -it --net none -- sh -c 'stty size; test -t 0 && echo stdin is a tty; tty; echo "TERM=$TERM"'`);
   t.is(r.status, 0);
   // One \r per line: the container's pty adds it, nsk's raw terminal adds none.
   t.is(r.out, '45 123\r\nstdin is a tty\r\n/dev/console\r\nTERM=xterm\r\n');
@@ -53,8 +53,8 @@ test('-it: keys typed reach the container, its status comes back, and the termin
 });
 
 test('-t: a window size change reaches the container as SIGWINCH with the new size', async (t) => {
-  // The trap comes after nsk set the first size (itself a SIGWINCH: 0×0 → 24×80).
-  const script = 'sleep 0.5; trap "echo winch \\$(stty size); exit 0" WINCH; echo ready $(stty size); i=0; while [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; echo no winch';
+  // The pty has nsk's size before the script runs: no SIGWINCH comes but the resize's.
+  const script = 'trap "echo winch \\$(stty size); exit 0" WINCH; echo ready $(stty size); i=0; while [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; echo no winch';
   const dir = mkdtempSync(join(tmpdir(), 'nsk-cli-tty-'));
   const fifo = join(dir, 'go');
   execFileSync('mkfifo', [fifo]);
@@ -79,14 +79,15 @@ test('-t without -i: the container reads nothing from nsk’s terminal', async (
 });
 
 test('exec -it: a pty for the new process in the running container; -dt logs what its pty showed', async (t) => {
-  t.is(nsk('run', '-dt', '--net', 'none', '--name', 'tty-d', '--', 'sh', '-c', 'sleep 0.3; stty size; tty; exec sleep 30').status, 0);
-  const r = await underPty(`stty cols 90 rows 33; ${NSK} exec -it tty-d sh -c 'sleep 0.3; stty size; test -t 0 && echo tty; echo $$'`);
+  t.is(nsk('run', '-dt', '--net', 'none', '--name', 'tty-d', '--', 'sh', '-c', 'stty size; tty; exec sleep 30').status, 0);
+  const r = await underPty(`stty cols 90 rows 33; ${NSK} exec -it tty-d sh -c 'stty size; test -t 0 && echo tty; echo $$'`);
   t.is(r.status, 0);
   const [size, tty, pid] = r.out.split('\r\n');
   t.is(size, '33 90');
   t.is(tty, 'tty');
   t.true(Number(pid) > 1);
-  // A detached pty has the classic 80×24 (set just after start: the first stty may see 0×0).
+  // A detached pty has the classic 80×24, from before its command runs.
+  await waitFor(() => nsk('logs', 'tty-d').stdout.includes('/dev/console'), 10_000, 'the log');
   t.regex(nsk('logs', 'tty-d').stdout, /^24 80\r\n\/dev\/console\r\n$/);
   t.is(nsk('rm', '-f', 'tty-d').status, 0);
 });

@@ -82,8 +82,12 @@ export class ContainerCgroups {
     const errors: unknown[] = [];
     if (g) {
       try {
-        await g.kill();
-        await g.delete();
+        // Once PID 1 is reaped its pid namespace is empty, and so, nearly
+        // always, are the groups: then rmdir(2) alone removes them.
+        if (!g.removeIfEmpty()) {
+          await g.kill();
+          await g.delete();
+        }
       } catch (err) {
         errors.push(err);
       }

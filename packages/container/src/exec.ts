@@ -17,7 +17,7 @@ import { credentials, capabilityName, type Identity } from './capabilities.ts';
 import { envValue, isRoot, mergeEnv } from './defaults.ts';
 import { joinCgroup } from './join-cgroup.ts';
 import { pathSearch, searchPath } from './path-search.ts';
-import { openTerminal, terminalFeatures, type Terminal } from './pty.ts';
+import { checkTty, openTerminal, setTerminalSize, terminalFeatures, type Terminal } from './pty.ts';
 import { chooseSeccomp, seccompFeature } from './seccomp.ts';
 import { namespaceInodes, type ContainerState } from './state.ts';
 import { checkUserSpec, resolveUser } from './user.ts';
@@ -30,8 +30,8 @@ export interface ExecOptions {
   cwd?: string;
   /** "uid[:gid]" or a name in the container's /etc/passwd. Default: the container's user. */
   user?: string;
-  /** A new pty; `terminal` is its master fd (the caller closes it). */
-  tty?: boolean;
+  /** A new pty; `terminal` is its master fd (the caller closes it). `{ rows, columns }`: also its window size, set before the program runs. */
+  tty?: boolean | { rows: number; columns: number };
   /** Default [0, 1, 2]; ignored with `tty`. */
   stdio?: [number | null, number | null, number | null];
 }
@@ -63,7 +63,7 @@ function checkOptions(command: unknown, o: ExecOptions): void {
   if (o.env !== undefined && (!Array.isArray(o.env) || o.env.some((e) => typeof e !== 'string' || !/^[^=\0]+=[^\0]*$/.test(e)))) throw new ValidationError('env', 'must be a list of KEY=value strings');
   if (o.cwd !== undefined && (typeof o.cwd !== 'string' || !o.cwd.startsWith('/') || o.cwd.includes('\0'))) throw new ValidationError('cwd', `must be an absolute path: ${JSON.stringify(o.cwd)}`);
   if (o.user !== undefined) checkUserSpec(o.user);
-  if (o.tty !== undefined && typeof o.tty !== 'boolean') throw new ValidationError('tty', 'must be true or false');
+  checkTty('tty', o.tty);
   if (o.stdio !== undefined && (!Array.isArray(o.stdio) || o.stdio.length !== 3)) throw new ValidationError('stdio', 'must be [stdin, stdout, stderr], each an fd or null');
 }
 
@@ -132,7 +132,10 @@ export async function exec(state: ContainerState, command: string[], opts: ExecO
       plan: (plan: Plan) => { plan.setns(fd, CLONE.NEWPID, { label: `join the pid namespace of process ${pid} for the program’s children` }); },
     };
     const cgroup = joinCgroup(pid);
-    if (opts.tty) terminal = openTerminal();
+    const ttyOption = checkTty('tty', opts.tty);
+    if (ttyOption.tty) terminal = openTerminal();
+    // Sized before the child exists: its first TIOCGWINSZ sees it (tty_ioctl(4)).
+    if (terminal && ttyOption.size) setTerminalSize(terminal.master, ttyOption.size.rows, ttyOption.size.columns);
     const tty = terminal ? terminalFeatures(terminal, { console: false }) : null;
     const features: Feature[] = [
       ...(tty ? [tty.open] : []),

@@ -6,7 +6,7 @@
 // /dev/ptmx and two ioctls (glibc's own implementation; grantpt has nothing
 // left to do on devpts, which creates the slave with the opener's uid).
 import { closeSync, openSync } from 'node:fs';
-import { AT, Arena, O, syscall } from '@nsk/syscall';
+import { AT, Arena, O, ValidationError, syscall } from '@nsk/syscall';
 import { num, str, type Feature, type FdRef, type Plan } from '@nsk/clone';
 
 /** tty_ioctl(4), asm-generic/ioctls.h (the same numbers on x86_64 and aarch64). */
@@ -57,6 +57,26 @@ export function setTerminalSize(master: number, rows: number, cols: number): voi
   view.setUint16(2, cols, true);
   view.setUint32(4, 0, true);
   syscall('ioctl', master, TIOCSWINSZ, a.address);
+}
+
+/** A window size, as struct winsize holds it (tty_ioctl(4)). */
+export interface TerminalSize { rows: number; columns: number }
+
+/**
+ * The `tty` option: true or false, or the pty's first window size
+ * `{ rows, columns }` (each 1–65535, an unsigned short of struct winsize),
+ * set on the master before the program runs.
+ */
+export function checkTty(field: string, v: unknown): { tty: boolean; size: TerminalSize | null } {
+  if (v === undefined) return { tty: false, size: null };
+  if (typeof v === 'boolean') return { tty: v, size: null };
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ValidationError(field, `must be true, false or { rows, columns }, not ${JSON.stringify(v)}`);
+  const o = v as Record<string, unknown>;
+  for (const k of Object.keys(o)) if (k !== 'rows' && k !== 'columns') throw new ValidationError(`${field}.${k}`, 'unknown option');
+  for (const k of ['rows', 'columns'] as const) {
+    if (!Number.isInteger(o[k]) || (o[k] as number) < 1 || (o[k] as number) > 0xffff) throw new ValidationError(`${field}.${k}`, `must be a whole number, 1–65535: ${JSON.stringify(o[k])}`);
+  }
+  return { tty: true, size: { rows: o.rows as number, columns: o.columns as number } };
 }
 
 export interface TerminalFeatures {

@@ -3,15 +3,16 @@
 //
 // Docker's profiles depend on the capabilities (includes/excludes by
 // `caps`: with CAP_SYS_ADMIN the administrator's calls come back), so a
-// profile is compiled for the container's kept set. Compiling the default
-// profile takes milliseconds; containers with the same profile and
-// capabilities share one compiled filter.
+// profile is compiled for the container's kept set. Compiling a profile
+// takes milliseconds; containers with the same profile and capabilities
+// share one compiled filter, and the default profile's programs were
+// compiled ahead of time (@nsk/seccomp's compileDefault).
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ValidationError } from '@nsk/syscall';
 import { PR } from '@nsk/syscall';
 import { num, type Feature, type Plan } from '@nsk/clone';
-import { checkInstallable, compile, defaultProfile, planSeccomp, type Filter } from '@nsk/seccomp';
+import { checkInstallable, compile, compileDefault, planSeccomp, type Filter } from '@nsk/seccomp';
 
 export interface SeccompChoice {
   /**
@@ -50,7 +51,7 @@ export function chooseSeccomp(value: unknown, capabilities: readonly string[], f
   const caps = capabilities.join(',');
   const v = value ?? 'default';
   if (v === 'unconfined') return { label: 'unconfined', filter: null };
-  if (v === 'default') return { label: 'default', filter: compiled(`default|${caps}`, () => compile(defaultProfile(), { capabilities })) };
+  if (v === 'default') return { label: 'default', filter: compiled(`default|${caps}`, () => compileDefault({ capabilities })) };
   let text: string;
   if (typeof v === 'string') {
     if (v.trimStart().startsWith('{')) text = v;

@@ -9,6 +9,7 @@ import { checkLinkName, parseCidr } from '@nsk/net';
 import { inspectFile } from '@nsk/ns';
 import { MIN_MEMORY, isRoot } from './defaults.ts';
 import { checkUserSpec } from './user.ts';
+import { checkTty, type TerminalSize } from './pty.ts';
 import type { ImageStoreLike } from './image.ts';
 
 export interface ContainerSpec {
@@ -55,8 +56,8 @@ export interface ContainerSpec {
   /** A user namespace mapping the caller (or its subordinate ids). Default: true unless root. */
   rootless?: boolean;
   readonlyRootfs?: boolean;
-  /** A new pty; Container.terminal is its master fd. */
-  tty?: boolean;
+  /** A new pty; Container.terminal is its master fd. `{ rows, columns }`: also its window size, set before the command runs. */
+  tty?: boolean | { rows: number; columns: number };
   /** This process's fds that become the container's 0, 1, 2 (null: none). Default [0, 1, 2]. Ignored with `tty`. */
   stdio?: [number | null, number | null, number | null];
 }
@@ -95,6 +96,8 @@ export interface CheckedSpec {
   rootless: boolean;
   readonlyRootfs: boolean;
   tty: boolean;
+  /** The pty's first window size, when `tty` gave one. */
+  ttySize: TerminalSize | null;
   stdio: [number | null, number | null, number | null];
 }
 
@@ -252,7 +255,7 @@ export function checkSpec(spec: ContainerSpec, makeName: () => string): CheckedS
   const pidsLimit = positive('pidsLimit', s.pidsLimit, 'a whole number');
   if (pidsLimit !== undefined && !Number.isInteger(pidsLimit)) fail('pidsLimit', `must be a whole number: ${pidsLimit}`);
 
-  const tty = bool('tty', s.tty, false);
+  const { tty, size: ttySize } = checkTty('tty', s.tty);
   let stdio: [number | null, number | null, number | null] = [0, 1, 2];
   if (s.stdio !== undefined) {
     if (!Array.isArray(s.stdio) || s.stdio.length !== 3) fail('stdio', 'must be [stdin, stdout, stderr], each an fd or null');
@@ -292,6 +295,7 @@ export function checkSpec(spec: ContainerSpec, makeName: () => string): CheckedS
     rootless,
     readonlyRootfs: bool('readonlyRootfs', s.readonlyRootfs, false),
     tty,
+    ttySize,
     stdio,
   };
 }

@@ -8,15 +8,16 @@
 // after a grace period). When PID 1 ends, the kernel kills every other
 // process of the namespace.
 import { closeSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { spawn, type Child, type ExitStatus } from '@nsk/clone';
 import { composeSpawn, type RootfsPaths } from './compose.ts';
-import { openTerminal, type Terminal } from './pty.ts';
+import { openTerminal, setTerminalSize, type Terminal } from './pty.ts';
 import { Prepared, prepare } from './prepare.ts';
-import { namespaceInodes, showPort, type ContainerState } from './state.ts';
+import { namespaceInodes, netnsInode, showPort, type ContainerState } from './state.ts';
 import type { ContainerSpec } from './spec.ts';
 import type { PreparedImageRootfs } from './image.ts';
 import type { Identity } from './capabilities.ts';
-import type { NetworkFeature } from '@nsk/net';
+import { DEFAULT_BRIDGE, DEFAULT_STATE_DIR, type NetworkFeature } from '@nsk/net';
 
 export interface Container {
   readonly name: string;
@@ -35,12 +36,18 @@ interface Running {
   prepared: Prepared;
   child: Child;
   rootfs: string;
+  /** An image container's own directory in the store, when its overlay directories share one named for it. */
+  imageDir: string | null;
+  /** Bridge: the inode of the network namespace holding the bridge. */
+  hostNetns: number | undefined;
   identity: Identity;
   env: string[];
   network: NetworkFeature | null;
   cgroup: string | null;
   terminal: Terminal | null;
   exited: Promise<ExitStatus>;
+  /** Read the namespace inodes at once (start); run() never shows a state. */
+  readNamespaces: boolean;
 }
 
 class RunningContainer implements Container {
@@ -60,7 +67,7 @@ class RunningContainer implements Container {
     this.exited = r.exited;
     // The inodes identify the container to exec() from any process; read
     // them now, while PID 1 surely lives (a handful of readlink(2)s).
-    this.#namespaces = namespaceInodes(this.pid);
+    if (r.readNamespaces) this.#namespaces = namespaceInodes(this.pid);
   }
 
   kill(signal: number | NodeJS.Signals = 'SIGTERM'): boolean {
@@ -79,6 +86,7 @@ class RunningContainer implements Container {
       command: [...d.argv],
       rootfs: r.rootfs,
       ...(c.image !== undefined ? { image: c.image } : {}),
+      ...(r.imageDir !== null ? { imageDir: r.imageDir } : {}),
       namespaces: { ...(this.#namespaces ??= namespaceInodes(this.pid)) },
       ...(r.cgroup ? { cgroup: r.cgroup } : {}),
       capabilities: [...d.capabilities.keep],
@@ -90,6 +98,12 @@ class RunningContainer implements Container {
         network: {
           ...(att ? { address: att.address } : {}),
           ports: att ? att.ports.map((p) => showPort(p.mapping.hostIp, p.hostPort, p.mapping.containerPort, p.mapping.protocol)) : [],
+          // Where cleanupState() finds its lease from another process.
+          ...(c.network === 'bridge' ? {
+            stateDir: c.networkHost.stateDir ?? DEFAULT_STATE_DIR,
+            bridge: c.networkHost.bridge ?? DEFAULT_BRIDGE,
+            ...(r.hostNetns !== undefined ? { hostNetns: r.hostNetns } : {}),
+          } : {}),
         },
       } : {}),
     };
@@ -101,7 +115,11 @@ class RunningContainer implements Container {
  * succeeded), or rejects with the error of the step that failed, after
  * removing whatever was made for it.
  */
-export async function start(spec: ContainerSpec | Prepared): Promise<Container> {
+export function start(spec: ContainerSpec | Prepared): Promise<Container> {
+  return startContainer(spec, true);
+}
+
+async function startContainer(spec: ContainerSpec | Prepared, readNamespaces: boolean): Promise<Container> {
   const { prepared, single } = (spec instanceof Prepared ? spec : prepare(spec)).take();
   const c = prepared.checked;
   let image: PreparedImageRootfs | null = null;
@@ -127,6 +145,9 @@ export async function start(spec: ContainerSpec | Prepared): Promise<Container> 
       paths = { path: c.rootfs!, overlay: undefined, lower: [c.rootfs!] };
     }
     if (c.tty) terminal = openTerminal();
+    // tty_ioctl(4): the size is the pty's before the child exists, so the
+    // command's first TIOCGWINSZ already sees it (no SIGWINCH race).
+    if (terminal && c.ttySize) setTerminalSize(terminal.master, c.ttySize.rows, c.ttySize.columns);
     single.groups?.create();
     const { options, identity, env } = composeSpawn(prepared, single, paths, terminal);
     const child = await spawn(options);
@@ -143,7 +164,10 @@ export async function start(spec: ContainerSpec | Prepared): Promise<Container> 
     });
     image = null; // now the exit's to remove
     const cgroup = single.groups?.path ?? single.cgroup?.path ?? null;
-    return new RunningContainer({ prepared, child, rootfs: paths.path, identity, env, network: single.network, cgroup, terminal, exited });
+    // The store's container directory (@nsk/rootfs: containers/<name>/{upper,work,merged}).
+    const own = made && dirname(made.upper) === dirname(made.target) && dirname(made.work) === dirname(made.target) && basename(dirname(made.target)) === c.name ? dirname(made.target) : null;
+    const hostNetns = c.network === 'bridge' ? netnsInode(c.networkHost.netns) : undefined;
+    return new RunningContainer({ prepared, child, rootfs: paths.path, imageDir: own, hostNetns, identity, env, network: single.network, cgroup, terminal, exited, readNamespaces });
   } catch (err) {
     // spawn() ran the features' cleanups if it got past clone(2); removing
     // the groups again is a no-op then, and needed when it did not.
@@ -158,7 +182,7 @@ export async function start(spec: ContainerSpec | Prepared): Promise<Container> 
  * 128 + the signal). With `tty`, the terminal's master is closed at the end.
  */
 export async function run(spec: ContainerSpec | Prepared): Promise<ExitStatus> {
-  const container = await start(spec);
+  const container = await startContainer(spec, false);
   try {
     return await container.exited;
   } finally {

@@ -12,6 +12,11 @@ export interface ContainerState {
   /** The root directory: the rootfs given, or the image's overlay mount point. */
   rootfs: string;
   image?: string;
+  /**
+   * An image container's own directory in the store (its upper, work and
+   * mount point), which its end removes; cleanupState() removes it too.
+   */
+  imageDir?: string;
   /** Kind (`mount`, `net`, … as @nsk/clone names them) → inode of /proc/PID/ns/FILE. */
   namespaces: Record<string, number>;
   /** The cgroup path from each hierarchy's root: `/nsk-<name>`. */
@@ -23,7 +28,18 @@ export interface ContainerState {
   user: { uid: number; gid: number };
   env: string[];
   cwd: string;
-  network?: { address?: string; ports: string[] };
+  network?: NetworkState;
+}
+
+export interface NetworkState {
+  address?: string;
+  ports: string[];
+  /** Bridge: where its lease and /etc files live (networkHost.stateDir, else /var/lib/nsk/net). */
+  stateDir?: string;
+  /** Bridge: the bridge's name. */
+  bridge?: string;
+  /** Bridge: inode of the network namespace that holds the bridge (the host's, or networkHost.netns). */
+  hostNetns?: number;
 }
 
 /** /proc/PID/ns/* inodes by kind; kinds the kernel lacks (or an ended process) are left out. */
@@ -38,6 +54,16 @@ export function namespaceInodes(pid: number): Record<string, number> {
     }
   }
   return out;
+}
+
+/** The inode of a network namespace: the one `fd` refers to, else this thread's own. */
+export function netnsInode(fd?: number): number | undefined {
+  try {
+    const m = /\[(\d+)\]$/.exec(readlinkSync(fd === undefined ? '/proc/thread-self/ns/net' : `/proc/self/fd/${fd}`));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** `8080:80/tcp` as docker port prints it. */

@@ -3,7 +3,8 @@
 import test from 'ava';
 import { closeSync, read, readFileSync, writeSync } from 'node:fs';
 import { testRootfs } from '@nsk/testkit';
-import { exec, setTerminalSize, start } from '../src/index.ts';
+import { ValidationError } from '@nsk/syscall';
+import { exec, prepare, setTerminalSize, start } from '../src/index.ts';
 import { baseline, leftovers, traces } from './helpers/box.ts';
 
 const before = baseline();
@@ -69,4 +70,67 @@ test('exec with tty gets a terminal of its own in the running container', async 
     c.kill('SIGKILL');
     await c.exited;
   }
+});
+
+/**
+ * The first line the program writes, then a newline typed for its `read`:
+ * it waits for it, so its output is read before the slave closes (pty(7):
+ * once the slave side is gone, what the master did not read yet may be lost).
+ */
+function firstLine(master: number): Promise<string> {
+  let text = '';
+  return new Promise((resolve, reject) => {
+    const next = () => read(master, Buffer.alloc(4096), 0, 4096, null, (err, n, buf) => {
+      if (err || n === 0) return reject(err ?? new Error(`end of output before a line: ${JSON.stringify(text)}`));
+      text += buf.subarray(0, n).toString();
+      if (!text.includes('\n')) return next();
+      writeSync(master, '\n');
+      resolve(text.slice(0, text.indexOf('\n')).replace(/\r$/, ''));
+    });
+    next();
+  });
+}
+
+test('tty { rows, columns }: the size is the pty’s before the command runs — its very first stty sees it', async (t) => {
+  // Several at once: no start may let its command run before the size is set.
+  const sizes = [[45, 123], [2, 3], [300, 1000], [24, 80]] as const; // (busybox stty reads 1 as "unknown")
+  const lines = await Promise.all(sizes.map(async ([rows, columns]) => {
+    const c = await start({ rootfs: root, network: 'none', tty: { rows, columns }, command: ['/bin/sh', '-c', 'stty size; read x'] });
+    names.push(c.name);
+    try {
+      return await firstLine(c.terminal!);
+    } finally {
+      await c.exited;
+      closeSync(c.terminal!);
+    }
+  }));
+  t.deepEqual(lines, sizes.map(([r, c]) => `${r} ${c}`));
+});
+
+test('exec with tty { rows, columns }: sized before the program runs', async (t) => {
+  const c = await start({ rootfs: root, network: 'none', command: ['/bin/sleep', '30'], stdio: [null, null, null] });
+  names.push(c.name);
+  try {
+    const p = await exec(c.state(), ['/bin/sh', '-c', 'stty size; read x'], { tty: { rows: 33, columns: 90 } });
+    try {
+      t.is(await firstLine(p.terminal!), '33 90');
+    } finally {
+      await p.exited;
+      closeSync(p.terminal!);
+    }
+    await t.throwsAsync(exec(c.state(), ['/bin/true'], { tty: { rows: 0, columns: 80 } }), { instanceOf: ValidationError, message: /^tty\.rows: / });
+  } finally {
+    c.kill('SIGKILL');
+    await c.exited;
+  }
+});
+
+test('a bad tty size is refused before anything is made', (t) => {
+  const field = (tty: unknown) => (t.throws(() => prepare({ rootfs: root, network: 'none', tty: tty as boolean }), { instanceOf: ValidationError }) as ValidationError).field;
+  t.is(field({ rows: 0, columns: 80 }), 'tty.rows');
+  t.is(field({ rows: 24, columns: 65536 }), 'tty.columns');
+  t.is(field({ rows: 24, columns: 1.5 }), 'tty.columns');
+  t.is(field({ rows: 24 }), 'tty.columns');
+  t.is(field({ rows: 24, columns: 80, x: 1 }), 'tty.x');
+  t.is(field('yes'), 'tty');
 });

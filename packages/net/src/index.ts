@@ -16,3 +16,4 @@ export { network, DEFAULT_BRIDGE, DEFAULT_SUBNET, DEFAULT_STATE_DIR, type Networ
 export { LeaseStore, type Lease, type LeaseFile } from './ipam.ts';
 export { PortProxy, parsePublish, probePort, connectFrom, type PortMapping } from './ports.ts';
 export { hostsContent, resolvConfContent } from './etc-files.ts';
+export { releaseNetwork, type ReleaseOptions, type Released } from './release.ts';

@@ -1,7 +1,7 @@
 // A compiled filter: the program, the policy it came from, and ways to ask
 // it questions without installing it.
 import { ValidationError } from '@nsk/syscall';
-import { actionOf, type Action } from './action.ts';
+import { actionOf, type Action, type ActionKind } from './action.ts';
 import { AUDIT_ARCH, syscallNumber, type Arch } from './arch.ts';
 import { emulate, type Emulation } from './bpf/emulate.ts';
 import { encodeProgram } from './bpf/encode.ts';
@@ -13,13 +13,50 @@ import { parseProfile } from './profile/parse.ts';
 import { resolveProfile, type ResolveOptions } from './profile/resolve.ts';
 import type { SeccompProfile } from './profile/types.ts';
 
+/**
+ * A program compiled ahead of time (default-filter.ts), with what
+ * checkInstallable reads; its policy is resolved only if someone asks.
+ */
+export interface Precompiled {
+  readonly program: readonly Insn[];
+  readonly arches: readonly Arch[];
+  readonly flags: number;
+  /** The kinds of the policy's default action and of its rules' actions. */
+  readonly actionKinds: readonly ActionKind[];
+  readonly resolve: () => Policy;
+}
+
 export class Filter {
   readonly program: readonly Insn[];
-  readonly policy: Policy;
+  /** SECCOMP_FILTER_FLAG_* the profile asks for. */
+  readonly flags: number;
+  /** The ABIs the filter has a section for, the machine's first. */
+  readonly arches: readonly Arch[];
+  /** The kinds of the policy's default action and of its rules' actions. */
+  readonly actionKinds: readonly ActionKind[];
+  #policy: Policy | undefined;
+  #resolve: (() => Policy) | undefined;
+  #bytes: Uint8Array | undefined;
 
-  constructor(policy: Policy) {
-    this.policy = policy;
-    this.program = Object.freeze(compilePolicy(policy));
+  constructor(source: Policy | Precompiled) {
+    if ('resolve' in source) {
+      this.#resolve = source.resolve;
+      this.program = Object.freeze([...source.program]);
+      this.arches = source.arches;
+      this.flags = source.flags;
+      this.actionKinds = source.actionKinds;
+    } else {
+      this.#policy = source;
+      this.program = Object.freeze(compilePolicy(source));
+      this.arches = source.arches;
+      this.flags = source.flags;
+      this.actionKinds = [...new Set([source.defaultAction.kind, ...source.rules.map((r) => r.action.kind)])];
+    }
+  }
+
+  /** The resolved policy the program was compiled from. */
+  get policy(): Policy {
+    return (this.#policy ??= this.#resolve!());
   }
 
   /** Instructions in the program. */
@@ -27,19 +64,15 @@ export class Filter {
     return this.program.length;
   }
 
-  /** SECCOMP_FILTER_FLAG_* the profile asks for. */
-  get flags(): number {
-    return this.policy.flags;
-  }
-
   /** The ABI of the first section: the machine the filter was made for. */
   get arch(): Arch {
-    return this.policy.arches[0]!;
+    return this.arches[0]!;
   }
 
   /** The program as `struct sock_filter[]` bytes. */
   bytes(): Uint8Array {
-    return encodeProgram(this.program);
+    // Encoded once (the program is frozen); each caller gets its own copy.
+    return (this.#bytes ??= encodeProgram(this.program)).slice();
   }
 
   /** The program, one instruction a line, as seccomp-tools prints it. */

@@ -1,9 +1,10 @@
 // @nsk/seccomp: seccomp-bpf from Node. A classic-BPF assembler, system call
 // tables, a compiler for OCI and Docker profiles, and the plan steps that
 // install a filter as a container's last act before execve(2).
-export { compile, Filter, type CompileOptions } from './filter.ts';
+export { compile, Filter, type CompileOptions, type Precompiled } from './filter.ts';
 export { seccomp, planSeccomp, checkInstallable, availableActions, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG, type InstallOptions, type SeccompFeatureOptions } from './install.ts';
 export { defaultProfile, DEFAULT_PROFILE_PATH } from './default-profile.ts';
+export { compileDefault, type DefaultFilterOptions } from './default-filter.ts';
 export { parseProfile } from './profile/parse.ts';
 export { resolveProfile, DEFAULT_CAPABILITIES, FILTER_FLAGS, type ResolveOptions } from './profile/resolve.ts';
 export type { SeccompProfile, SeccompSyscall, SeccompArg, SeccompFilterCond, SeccompArchMap, Uint64 } from './profile/types.ts';

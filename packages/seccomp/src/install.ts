@@ -51,13 +51,12 @@ export function availableActions(): Set<ActionKind> {
 
 /** Refuses, before anything is created, a filter this kernel or this plan could not run. */
 export function checkInstallable(filter: Filter, o: InstallOptions = {}): void {
-  if (!filter.policy.arches.includes(hostArch)) {
+  if (!filter.arches.includes(hostArch)) {
     throw new ValidationError('arch', `the filter has no section for ${hostArch}, this machine: its first call would be killed as a foreign ABI`);
   }
   const avail = availableActions();
-  const used = [filter.policy.defaultAction, ...filter.policy.rules.map((r) => r.action)];
-  for (const a of used) {
-    if (!avail.has(a.kind)) throw new ValidationError('profile', `this kernel has no ${a.kind} action (/proc/sys/kernel/seccomp/actions_avail)`);
+  for (const kind of filter.actionKinds) {
+    if (!avail.has(kind)) throw new ValidationError('profile', `this kernel has no ${kind} action (/proc/sys/kernel/seccomp/actions_avail)`);
   }
   // (Without a listener, SECCOMP_RET_USER_NOTIF fails the call with ENOSYS:
   // allowed, if seldom meant.)

@@ -7,7 +7,7 @@ import { NoSuchContainerError, asFlagError } from '../errors.ts';
 import { freshRecord, sleep } from '../lifecycle.ts';
 import { checkUser, parseEnv } from '../run-flags.ts';
 import { proxySignals } from '../signals.ts';
-import { attachTerminal, type Attached } from '../tty.ts';
+import { attachTerminal, ttyOption, type Attached } from '../tty.ts';
 
 export const spec: CommandSpec = {
   name: 'exec',
@@ -48,14 +48,15 @@ async function execCommand(argv: string[]): Promise<number> {
   const cmd = [...before, ...(p.afterDashes ?? [])];
   if (cmd.length === 0) usageFail(spec, 'missing COMMAND');
   const v = p.values;
-  const opts: { env?: string[]; cwd?: string; user?: string; tty?: boolean; stdio?: [number | null, number | null, number | null] } = {};
+  const opts: { env?: string[]; cwd?: string; user?: string; tty?: boolean | { rows: number; columns: number }; stdio?: [number | null, number | null, number | null] } = {};
   if (v.env) opts.env = parseEnv(v.env);
   if (v.workdir !== undefined) {
     if (!v.workdir.startsWith('/')) usageFail(spec, `-w ${v.workdir} must be an absolute path in the container`);
     opts.cwd = v.workdir;
   }
   if (v.user !== undefined) opts.user = checkUser(v.user);
-  if (v.tty) opts.tty = true;
+  // The pty has nsk's window size before the command runs.
+  if (v.tty) opts.tty = ttyOption();
 
   const r = await freshRecord(name);
   if (!r) throw new NoSuchContainerError(name);

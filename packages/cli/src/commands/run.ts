@@ -6,7 +6,7 @@ import type { ContainerSpec } from '@nsk/container';
 import { parse, printUsage, usageFail, type CommandSpec } from '../args.ts';
 import { specFromFlags, type RunValues } from '../run-flags.ts';
 import { randomBytes } from 'node:crypto';
-import { checkName } from '../state.ts';
+import { checkName, networkStateDir } from '../state.ts';
 import { asFlagError } from '../errors.ts';
 
 export const spec: CommandSpec = {
@@ -108,6 +108,10 @@ async function runCommand(argv: string[]): Promise<number> {
   const cs: ContainerSpec = specFromFlags(v, cmd, image);
   // 12 hex digits, as docker's short ids (and @nsk/container's default).
   cs.name = v.name ?? randomBytes(6).toString('hex');
+  // A bridge's leases and /etc files under NSK_STATE_DIR when it is set.
+  const netDir = networkStateDir();
+  const rootless = cs.rootless ?? process.getuid?.() !== 0;
+  if (netDir !== undefined && (cs.network ?? (rootless ? 'none' : 'bridge')) === 'bridge') cs.networkHost = { stateDir: netDir };
   let storeRoot: string | undefined;
   if (image !== undefined) {
     const { imageStore } = await import('../image-store.ts');

@@ -25,6 +25,8 @@ type Fd = number | FdRef;
 const fdArg = (fd: Fd): Arg => (typeof fd === 'number' ? num(fd, dirfd(fd)) : fd);
 const showFd = (fd: Fd): string => (typeof fd === 'number' ? dirfd(fd) : `<fd of step ${fd.step}>`);
 
+const utf8 = new TextEncoder();
+
 /** A kernel sigaction with SIG_DFL, no flags and an empty mask (32 bytes on x86_64 and aarch64). */
 const SIGACTION_DEFAULT = new Uint8Array(32);
 const SIGSET_EMPTY = new Uint8Array(8);
@@ -145,7 +147,7 @@ export class Plan {
    * meant for /proc files such as timens_offsets, which take one write).
    */
   write(fd: Fd, data: string | Uint8Array, opts?: StepOptions): Ref {
-    const b = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+    const b = typeof data === 'string' ? utf8.encode(data) : data;
     const show = typeof data === 'string' ? JSON.stringify(data) : `<${b.length} bytes>`;
     return this.add('write', [fdArg(fd), bytes(b, show), num(b.length)], `write ${show} to fd ${showFd(fd)}`, opts);
   }
@@ -161,13 +163,11 @@ export class Plan {
   // --- identity and namespaces ---
 
   sethostname(name: string, opts?: StepOptions): Ref {
-    const b = new TextEncoder().encode(name);
-    return this.add('sethostname', [str(name), num(b.length)], `set hostname to ${JSON.stringify(name)}`, opts);
+    return this.add('sethostname', [str(name), num(Buffer.byteLength(name, 'utf8'))], `set hostname to ${JSON.stringify(name)}`, opts);
   }
 
   setdomainname(name: string, opts?: StepOptions): Ref {
-    const b = new TextEncoder().encode(name);
-    return this.add('setdomainname', [str(name), num(b.length)], `set NIS domain name to ${JSON.stringify(name)}`, opts);
+    return this.add('setdomainname', [str(name), num(Buffer.byteLength(name, 'utf8'))], `set NIS domain name to ${JSON.stringify(name)}`, opts);
   }
 
   /**

@@ -10,38 +10,63 @@
 
 export type Shape = { leaf: number } | { split: number; left: Shape; right: Shape };
 
-/** Above this many leaves the O(n³) search gives way to plain halving. */
+/** Above this many leaves the exact search gives way to plain halving. */
 const EXACT_LIMIT = 400;
 
 export function shape(weights: readonly number[]): Shape {
   const n = weights.length;
   if (n > EXACT_LIMIT) return halves(0, n - 1);
-  // cost[i][j], best[i][j]: for leaves i..j.
-  const cost = Array.from({ length: n }, () => new Float64Array(n));
-  const best = Array.from({ length: n }, () => new Int32Array(n));
-  for (let i = 0; i < n; i++) cost[i]![i] = weights[i]!;
+  // cost[i*n + j], best[i*n + j]: for leaves i..j.
+  const cost = new Float64Array(n * n);
+  const best = new Int32Array(n * n);
+  for (let i = 0; i < n; i++) cost[i * n + i] = weights[i]!;
+  // A split at k costs 1 + max(left(k), right(k)), left(k) = cost(i..k-1)
+  // and right(k) = cost(k..j). Dropping a leaf never makes a range dearer,
+  // so left grows with k and right shrinks: the splits of least cost form
+  // one run [lo, hi], found by binary search instead of trying every k —
+  // O(n² log n), not O(n³). Of that run, the most even split is the one
+  // nearest the middle, the first of two equally near.
   for (let len = 2; len <= n; len++) {
     for (let i = 0; i + len - 1 < n; i++) {
       const j = i + len - 1;
-      let bestCost = Infinity;
-      let bestK = -1;
-      let bestSkew = Infinity;
-      for (let k = i + 1; k <= j; k++) {
-        const c = 1 + Math.max(cost[i]![k - 1]!, cost[k]![j]!);
-        const skew = Math.abs((k - i) - (j - k + 1));
-        if (c < bestCost || (c === bestCost && skew < bestSkew)) {
-          bestCost = c;
-          bestK = k;
-          bestSkew = skew;
-        }
+      const L = i * n - 1; // left(k) = cost[L + k]
+      // c: the first split whose left side costs at least its right side (j + 1: none).
+      let a = i + 1;
+      let b = j + 1;
+      while (a < b) {
+        const m = (a + b) >> 1;
+        if (cost[L + m]! >= cost[m * n + j]!) b = m;
+        else a = m + 1;
       }
-      cost[i]![j] = bestCost;
-      best[i]![j] = bestK;
+      const c = a;
+      // Left of c a split costs its right side, from c on its left side.
+      let least = Infinity;
+      if (c > i + 1) least = cost[(c - 1) * n + j]!;
+      if (c <= j) least = Math.min(least, cost[L + c]!);
+      // lo: the first split whose right side fits in `least`; hi: the last whose left side does.
+      a = i + 1;
+      b = j;
+      while (a < b) {
+        const m = (a + b) >> 1;
+        if (cost[m * n + j]! <= least) b = m;
+        else a = m + 1;
+      }
+      const lo = a;
+      a = i + 1;
+      b = j;
+      while (a < b) {
+        const m = (a + b + 1) >> 1;
+        if (cost[L + m]! <= least) a = m;
+        else b = m - 1;
+      }
+      const hi = a;
+      cost[i * n + j] = 1 + least;
+      best[i * n + j] = Math.min(Math.max((i + j + 1) >> 1, lo), hi);
     }
   }
   const build = (i: number, j: number): Shape => {
     if (i === j) return { leaf: i };
-    const k = best[i]![j]!;
+    const k = best[i * n + j]!;
     return { split: k, left: build(i, k - 1), right: build(k, j) };
   };
   return build(0, n - 1);

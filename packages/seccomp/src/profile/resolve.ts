@@ -108,7 +108,8 @@ function condition(a: SeccompArg, path: string): Condition {
   return { index: a.index as number, op, value, valueTwo };
 }
 
-function kernelAtLeast(kernel: string, min: string): boolean {
+/** True when release `kernel` ("6.1.0-13-amd64") is `min` ("4.8") or later. */
+export function kernelAtLeast(kernel: string, min: string): boolean {
   const nums = (s: string) => s.split(/[.-]/).slice(0, 3).map((x) => Number.parseInt(x, 10) || 0);
   const [a, b] = [nums(kernel), nums(min)];
   for (let i = 0; i < 3; i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) > (b[i] ?? 0);
