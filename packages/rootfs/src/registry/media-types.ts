@@ -3,20 +3,15 @@
 // manifest GET with the first of the Accept types it has (distribution-spec,
 // "Pulling manifests").
 
-export const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
-export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
-export const OCI_CONFIG = 'application/vnd.oci.image.config.v1+json';
-export const DOCKER_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
-export const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
-export const DOCKER_CONFIG = 'application/vnd.docker.container.image.v1+json';
+import { DOCKER_CONFIG, DOCKER_LIST, DOCKER_MANIFEST, OCI_CONFIG, OCI_INDEX, OCI_MANIFEST } from '../image/media-types.ts';
+
+export { DOCKER_CONFIG, DOCKER_LIST, DOCKER_MANIFEST, INDEX_TYPES, MANIFEST_TYPES, OCI_CONFIG, OCI_INDEX, OCI_MANIFEST } from '../image/media-types.ts';
 /** Schema 1 (signed, no config blob): deprecated since 2017, not pulled. */
 export const DOCKER_SCHEMA1 = ['application/vnd.docker.distribution.manifest.v1+json', 'application/vnd.docker.distribution.manifest.v1+prettyjws'];
 
 /** Everything a pull can use, in order of preference: lists first so a multi-platform image can be resolved to the host's platform. */
 export const MANIFEST_ACCEPT = [OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DOCKER_MANIFEST] as const;
 
-export const INDEX_TYPES: readonly string[] = [OCI_INDEX, DOCKER_LIST];
-export const MANIFEST_TYPES: readonly string[] = [OCI_MANIFEST, DOCKER_MANIFEST];
 export const CONFIG_TYPES: readonly string[] = [OCI_CONFIG, DOCKER_CONFIG];
 
 /** Layer blobs a container image may carry: tar, gzip'd tar, zstd'd tar (OCI), and Docker's gzip'd tar (also "foreign" layers). */
