@@ -7,17 +7,19 @@ import type { ContainerSpec } from '@nsk/container';
 import { createdRecord, runningRecord, sleep } from './lifecycle.ts';
 import { proxySignals } from './signals.ts';
 import { removeDir, reserve, writeRecord } from './state.ts';
-import { attachTerminal, ttyOption, type Attached } from './tty.ts';
+import type { Attached } from './tty.ts';
 
 export async function runForeground(spec: ContainerSpec, o: { interactive: boolean }): Promise<number> {
   const signals = proxySignals(spec.tty ? ['SIGWINCH'] : []);
   const { pendingState, prepare, start } = await import('@nsk/container');
+  // node:tty and the terminal code only for -t.
+  const tty = spec.tty ? await import('./tty.ts') : null;
   // Without -i the container reads end-of-file, as under docker.
   const stdin = o.interactive ? 0 : openSync('/dev/null', 'r');
   try {
     if (!spec.tty) spec.stdio = [stdin, 1, 2];
     // The pty has nsk's window size before the command runs.
-    else spec.tty = ttyOption();
+    else spec.tty = tty!.ttyOption();
     const prepared = prepare(spec);
     const name = spec.name!;
     reserve(name);
@@ -33,7 +35,7 @@ export async function runForeground(spec: ContainerSpec, o: { interactive: boole
     let attached: Attached | undefined;
     try {
       writeRecord(runningRecord(created, container));
-      if (container.terminal !== undefined) attached = attachTerminal(container.terminal, { stdin: o.interactive });
+      if (container.terminal !== undefined) attached = tty!.attachTerminal(container.terminal, { stdin: o.interactive });
     } catch (err) {
       // Nobody would be left to wait for it: end it before reporting.
       attached?.restore();

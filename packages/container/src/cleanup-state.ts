@@ -9,8 +9,8 @@ import { existsSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync
 import { basename, isAbsolute, join, normalize } from 'node:path';
 import { NskError, ValidationError } from '@nsk/syscall';
 import { detectLayout } from '@nsk/cgroup';
-import { DEFAULT_BRIDGE, DEFAULT_STATE_DIR, checkLinkName, releaseNetwork, type Released } from '@nsk/net';
-import { inspectFile } from '@nsk/ns';
+import type { Released } from '@nsk/net';
+import { net, ns } from './lazy.ts';
 import { NAME } from './spec.ts';
 import { namespaceInodes, netnsInode, type ContainerState } from './state.ts';
 import type { Prepared } from './prepare.ts';
@@ -65,7 +65,7 @@ function check(s: CleanupTarget, o: CleanupOptions): { hostNetns: number | null 
   }
   const n = s.network;
   if (n?.stateDir !== undefined) ownPath('state.network.stateDir', n.stateDir);
-  if (n?.bridge !== undefined) checkLinkName(n.bridge, 'state.network.bridge');
+  if (n?.bridge !== undefined) net().checkLinkName(n.bridge, 'state.network.bridge');
   const o2 = o as Record<string, unknown>;
   for (const k of Object.keys(o2)) if (k !== 'netns' && k !== 'timeoutMs') fail(k, 'unknown option');
   if (o.timeoutMs !== undefined && (!Number.isFinite(o.timeoutMs) || o.timeoutMs < 0)) fail('timeoutMs', `must be a number of ms ≥ 0: ${String(o.timeoutMs)}`);
@@ -73,7 +73,7 @@ function check(s: CleanupTarget, o: CleanupOptions): { hostNetns: number | null 
   if (o.netns !== undefined) {
     let type = '';
     try {
-      type = Number.isInteger(o.netns) && o.netns >= 0 ? inspectFile(`/proc/self/fd/${o.netns}`).type : '';
+      type = Number.isInteger(o.netns) && o.netns >= 0 ? ns().inspectFile(`/proc/self/fd/${o.netns}`).type : '';
     } catch { /* not an open namespace file */ }
     if (type !== 'net') fail('netns', `must be an open fd of a network namespace: ${String(o.netns)}`);
     hostNetns = o.netns;
@@ -192,7 +192,7 @@ export async function cleanupState(state: CleanupTarget, opts: CleanupOptions = 
 
   const n = state.network;
   if (n && (n.stateDir !== undefined || n.address !== undefined)) {
-    report.network = releaseNetwork({
+    report.network = net().releaseNetwork({
       id: state.name,
       ...(n.stateDir !== undefined ? { stateDir: n.stateDir } : {}),
       ...(n.bridge !== undefined ? { bridge: n.bridge } : {}),
@@ -226,8 +226,8 @@ export function pendingState(prepared: Prepared): CleanupTarget {
     ...(c.network === 'bridge' ? {
       network: {
         ports: [],
-        stateDir: c.networkHost.stateDir ?? DEFAULT_STATE_DIR,
-        bridge: c.networkHost.bridge ?? DEFAULT_BRIDGE,
+        stateDir: c.networkHost.stateDir ?? net().DEFAULT_STATE_DIR,
+        bridge: c.networkHost.bridge ?? net().DEFAULT_BRIDGE,
         ...(hostNetns !== undefined ? { hostNetns } : {}),
       },
     } : {}),

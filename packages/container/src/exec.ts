@@ -12,7 +12,8 @@
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { CLONE, NskError, O, ValidationError } from '@nsk/syscall';
 import { spawn, type ExitStatus, type Feature, type Plan } from '@nsk/clone';
-import { joinNamespaces, type NamespaceType } from '@nsk/ns';
+import type { NamespaceType } from '@nsk/ns';
+import { ns } from './lazy.ts';
 import { credentials, capabilityName, type Identity } from './capabilities.ts';
 import { envValue, isRoot, mergeEnv } from './defaults.ts';
 import { joinCgroup } from './join-cgroup.ts';
@@ -123,7 +124,7 @@ export async function exec(state: ContainerState, command: string[], opts: ExecO
   let pidFd: number | null = null;
   let terminal: Terminal | null = null;
   const kinds = Object.keys(state.namespaces).filter((k) => k !== 'pid' || !rootless) as NamespaceType[];
-  const join = joinNamespaces({ pid, namespaces: kinds, preserveCredentials: true });
+  const join = ns().joinNamespaces({ pid, namespaces: kinds, preserveCredentials: true });
   try {
     if (rootless && state.namespaces.pid !== undefined) pidFd = openSync(`/proc/${pid}/ns/pid`, O.RDONLY | O.CLOEXEC);
     const fd = pidFd;

@@ -5,8 +5,9 @@
 import { ValidationError, type NskError } from '@nsk/syscall';
 import { explainSpawn } from '@nsk/clone';
 import { cgroup, detectLayout, type CgroupFeature, type Layout, type Limits } from '@nsk/cgroup';
-import { DEFAULT_BRIDGE, DEFAULT_STATE_DIR, DEFAULT_SUBNET, network, type NetworkFeature } from '@nsk/net';
-import { currentCaller, findMapper, user as userFeature, type UserFeature } from '@nsk/user';
+import type { NetworkFeature } from '@nsk/net';
+import type { UserFeature } from '@nsk/user';
+import { net as netPackage, user as userPackage } from './lazy.ts';
 import { checkHostname } from '@nsk/uts';
 import { CPU_PERIOD_US, DEFAULT_PATH, envValue, mergeEnv, randomName } from './defaults.ts';
 import { chooseCapabilities, type CapabilityChoice, type Identity } from './capabilities.ts';
@@ -86,6 +87,7 @@ function rename(err: unknown, field: string): never {
 
 /** The user namespace of a rootless container: the caller as root, and its subordinate ids when it has some. */
 function rootlessUser(): UserFeature {
+  const { currentCaller, findMapper, user: userFeature } = userPackage();
   const caller = currentCaller();
   const canSub = (kind: 'uid' | 'gid') => (kind === 'uid' ? caller.subordinate.uids : caller.subordinate.gids).length > 0 && findMapper(kind === 'uid' ? 'newuidmap' : 'newgidmap') !== null;
   try {
@@ -112,6 +114,7 @@ export function fitIdentity(u: ResolvedUser, ns: UserFeature | null, field: stri
 
 /** networkHost for explain(): what stands in for the host's network, network()'s defaults filled in. */
 function describeNetworkHost(h: CheckedSpec['networkHost']): string {
+  const { DEFAULT_BRIDGE, DEFAULT_STATE_DIR, DEFAULT_SUBNET } = netPackage();
   return [
     h.netns !== undefined ? `network namespace of fd ${h.netns}` : 'this process’s network namespace',
     `bridge ${h.bridge ?? DEFAULT_BRIDGE}`,
@@ -265,7 +268,7 @@ export function prepare(spec: ContainerSpec): Prepared {
   if (c.network === 'bridge') {
     try {
       const h = c.networkHost;
-      net = network({
+      net = netPackage().network({
         mode: 'bridge',
         id: c.name,
         hostname,

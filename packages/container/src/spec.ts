@@ -5,8 +5,7 @@ import { availableParallelism } from 'node:os';
 import { isAbsolute, normalize } from 'node:path';
 import { F, ValidationError, fcntl } from '@nsk/syscall';
 import { checkHostname } from '@nsk/uts';
-import { checkLinkName, parseCidr } from '@nsk/net';
-import { inspectFile } from '@nsk/ns';
+import { net, ns } from './lazy.ts';
 import { MIN_MEMORY, isRoot } from './defaults.ts';
 import { checkUserSpec } from './user.ts';
 import { checkTty, type TerminalSize } from './pty.ts';
@@ -147,7 +146,7 @@ function netnsFd(field: string, v: unknown): number {
   if (!Number.isInteger(v) || (v as number) < 0) fail(field, `must be an open file descriptor of a network namespace: ${JSON.stringify(v)}`);
   let type: string;
   try {
-    type = inspectFile(`/proc/self/fd/${String(v)}`).type;
+    type = ns().inspectFile(`/proc/self/fd/${String(v)}`).type;
   } catch (err) {
     return fail(field, `fd ${String(v)} is not an open namespace file (${(err as Error).message})`);
   }
@@ -164,10 +163,10 @@ function checkNetworkHost(v: unknown, network: NetworkMode): NetworkHost {
   const out: NetworkHost = {};
   if (o.netns !== undefined) out.netns = netnsFd('networkHost.netns', o.netns);
   if (o.stateDir !== undefined) out.stateDir = absolutePath('networkHost.stateDir', o.stateDir);
-  if (o.bridge !== undefined) out.bridge = checkLinkName(o.bridge, 'networkHost.bridge');
+  if (o.bridge !== undefined) out.bridge = net().checkLinkName(o.bridge, 'networkHost.bridge');
   if (o.subnet !== undefined) {
     if (typeof o.subnet !== 'string') fail('networkHost.subnet', `must be address/prefix, as 10.88.0.0/16: ${JSON.stringify(o.subnet)}`);
-    parseCidr(o.subnet as string, 'networkHost.subnet');
+    net().parseCidr(o.subnet as string, 'networkHost.subnet');
     out.subnet = o.subnet as string;
   }
   return out;

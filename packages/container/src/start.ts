@@ -17,7 +17,8 @@ import { namespaceInodes, netnsInode, showPort, type ContainerState } from './st
 import type { ContainerSpec } from './spec.ts';
 import type { PreparedImageRootfs } from './image.ts';
 import type { Identity } from './capabilities.ts';
-import { DEFAULT_BRIDGE, DEFAULT_STATE_DIR, type NetworkFeature } from '@nsk/net';
+import type { NetworkFeature } from '@nsk/net';
+import { net } from './lazy.ts';
 
 export interface Container {
   readonly name: string;
@@ -100,8 +101,8 @@ class RunningContainer implements Container {
           ports: att ? att.ports.map((p) => showPort(p.mapping.hostIp, p.hostPort, p.mapping.containerPort, p.mapping.protocol)) : [],
           // Where cleanupState() finds its lease from another process.
           ...(c.network === 'bridge' ? {
-            stateDir: c.networkHost.stateDir ?? DEFAULT_STATE_DIR,
-            bridge: c.networkHost.bridge ?? DEFAULT_BRIDGE,
+            stateDir: c.networkHost.stateDir ?? net().DEFAULT_STATE_DIR,
+            bridge: c.networkHost.bridge ?? net().DEFAULT_BRIDGE,
             ...(r.hostNetns !== undefined ? { hostNetns: r.hostNetns } : {}),
           } : {}),
         },

@@ -1,7 +1,7 @@
 // What a running container is, as JSON: enough for exec() and inspect from
 // another process (the CLI's supervisor writes it to state.json).
 import { readlinkSync } from 'node:fs';
-import { NAMESPACE_TYPES, NS_FILE } from '@nsk/ns';
+import { ns } from './lazy.ts';
 
 export interface ContainerState {
   name: string;
@@ -45,6 +45,7 @@ export interface NetworkState {
 /** /proc/PID/ns/* inodes by kind; kinds the kernel lacks (or an ended process) are left out. */
 export function namespaceInodes(pid: number): Record<string, number> {
   const out: Record<string, number> = {};
+  const { NAMESPACE_TYPES, NS_FILE } = ns();
   for (const type of NAMESPACE_TYPES) {
     try {
       const m = /\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/ns/${NS_FILE[type]}`));

@@ -27,9 +27,11 @@ export function encodedSize(steps: readonly Step[]): number {
     for (const arg of step.args) {
       if (arg.kind === 'str') data += align8(utf8Length(arg.value) + 1);
       else if (arg.kind === 'bytes') {
-        for (const b of [arg.value, ...(arg.pointers ?? []).map((p) => p.to)]) {
-          if (!seen.has(b)) data += align8(b.length);
-          seen.add(b);
+        if (!seen.has(arg.value)) data += align8(arg.value.length);
+        seen.add(arg.value);
+        for (const p of arg.pointers ?? []) {
+          if (!seen.has(p.to)) data += align8(p.to.length);
+          seen.add(p.to);
         }
       }
       else if (arg.kind === 'strv') {
