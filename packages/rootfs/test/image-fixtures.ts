@@ -6,12 +6,14 @@
 // and an OCI layout (directory or tar; gzip, zstd or plain layers; a nested
 // index of two platforms).
 import { createHash } from 'node:crypto';
-import { lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import type { TestFn } from 'ava';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync, zstdCompressSync } from 'node:zlib';
 import tar from 'tar-stream';
 import { busyboxRootfs } from '../src/busybox.ts';
+import { ImageStore } from '../src/image/index.ts';
 import { hostPlatform } from '../src/image/config.ts';
 
 export interface Entry {
@@ -75,6 +77,24 @@ let base: string | undefined;
 export function scratch(): string {
   base ??= process.env.NSK_IMAGE_SCRATCH ?? mkdtempSync(join(tmpdir(), 'nsk-image-test-'));
   return base;
+}
+
+/**
+ * A scratch directory for this test file, a fresh store in it per call, and
+ * an after-hook proving no fd stayed open and removing the directory.
+ */
+export function storeLab(test: TestFn): { base: string; fresh: () => ImageStore } {
+  const base = scratch();
+  let n = 0;
+  const fds = () => readdirSync('/proc/self/fd').sort();
+  const fdsBefore = fds();
+  test.after.always('nothing is left behind: no open fds, no files', async (t) => {
+    await new Promise((resolve) => setTimeout(resolve, 50)); // let closing streams finish
+    t.deepEqual(fds().filter((fd) => !fdsBefore.includes(fd)).map((fd) => { try { return readlinkSync(`/proc/self/fd/${fd}`); } catch { return fd; } }), []);
+    rmSync(base, { recursive: true, force: true });
+    t.false(existsSync(base));
+  });
+  return { base, fresh: () => new ImageStore({ root: join(base, `store-${++n}`) }) };
 }
 
 export interface TestImage {

@@ -11,23 +11,11 @@ import { join } from 'node:path';
 import { ValidationError } from '@nsk/syscall';
 import { ImageFormatError, ImageNotFoundError, ImageStore, type Image, type LayerSource } from '../src/index.ts';
 import {
-  EMPTY_STORE, OS_RELEASE_1, OS_RELEASE_2, hex, scratch, sha256, storeContents, testImage,
+  EMPTY_STORE, storeLab, OS_RELEASE_1, OS_RELEASE_2, hex, scratch, sha256, storeContents, testImage,
   writeDockerExport, writeDockerSave, writeOciLayout, type OciOptions,
 } from './image-fixtures.ts';
 
-const base = scratch();
-let n = 0;
-const fresh = () => new ImageStore({ root: join(base, `store-${++n}`) });
-
-const fds = () => readdirSync('/proc/self/fd').sort();
-const fdsBefore = fds();
-
-test.after.always('nothing is left behind: no open fds, no files', async (t) => {
-  await new Promise((resolve) => setTimeout(resolve, 50)); // let closing streams finish
-  t.deepEqual(fds().filter((fd) => !fdsBefore.includes(fd)).map((fd) => { try { return readlinkSync(`/proc/self/fd/${fd}`); } catch { return fd; } }), []);
-  rmSync(base, { recursive: true, force: true });
-  t.false(existsSync(base));
-});
+const { base, fresh } = storeLab(test);
 
 /** The image every format must give: two layers by diff id, the config's defaults. */
 async function expectTestImage(t: import('ava').ExecutionContext, store: ImageStore, image: Image): Promise<void> {

@@ -9,22 +9,10 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { DigestMismatchError, ImageStore, type LayerSource } from '../src/index.ts';
 import {
-  EMPTY_STORE, hex, ociFiles, scratch, sha256, storeContents, tarOf, testImage, writeDockerSave, writeLayout,
+  EMPTY_STORE, storeLab, hex, ociFiles, scratch, sha256, storeContents, tarOf, testImage, writeDockerSave, writeLayout,
 } from './image-fixtures.ts';
 
-const base = scratch();
-let n = 0;
-const fresh = () => new ImageStore({ root: join(base, `store-${++n}`) });
-
-const fds = () => readdirSync('/proc/self/fd').sort();
-const fdsBefore = fds();
-
-test.after.always('nothing is left behind: no open fds, no files', async (t) => {
-  await new Promise((resolve) => setTimeout(resolve, 50)); // let closing streams finish
-  t.deepEqual(fds().filter((fd) => !fdsBefore.includes(fd)).map((fd) => { try { return readlinkSync(`/proc/self/fd/${fd}`); } catch { return fd; } }), []);
-  rmSync(base, { recursive: true, force: true });
-  t.false(existsSync(base));
-});
+const { base, fresh } = storeLab(test);
 
 /** A copy of `b` with one byte changed at `at` (counted from the end when negative). */
 function flip(b: Buffer, at: number): Buffer {
