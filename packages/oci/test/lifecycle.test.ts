@@ -96,6 +96,15 @@ test.serial('pause and resume freeze the cgroup', async (t) => {
   t.is(rt(root, ['delete', '-f', 'p1']).code, 0);
 });
 
+test.serial('sysctls are written before /proc/sys is made read-only (podman sets net.ipv4.ping_group_range)', (t) => {
+  const base = baseConfig(['sh', '-c', 'cat /proc/sys/net/ipv4/ping_group_range; echo x > /proc/sys/net/ipv4/ping_group_range || echo read-only']);
+  const b = bundle({ ...base, linux: { ...(base.linux as object), sysctl: { 'net.ipv4.ping_group_range': '0 0' } } });
+  const r = rt(root, ['run', '--bundle', b, 'sysctl']);
+  t.is(r.code, 0, r.stderr);
+  t.deepEqual(r.stdout.trim().split('\n').map((l) => l.replace(/\s+/g, ' ')), ['0 0', 'read-only']);
+  t.false(existsSync(join(root, 'sysctl')));
+});
+
 test.serial('an invalid config fails naming the JSON path, and leaves nothing', (t) => {
   const cases: Array<[Record<string, unknown>, RegExp]> = [
     [baseConfig(['true'], { process: { ...(baseConfig(['true']).process as object), apparmorProfile: 'docker-default' } }), /process\.apparmorProfile: cannot be honored/],
@@ -129,7 +138,7 @@ test.after.always('nothing left behind', async (t) => {
   await new Promise((r) => setTimeout(r, 100));
   t.deepEqual(readdirSync(root), []);
   // (the shared parent /nsk-runtime may still hold another test file's containers)
-  t.false(['life', 'k1', 'k2', 'k3', 'p1', 'bad', 'half'].flatMap(cgroupDirsOf).some(existsSync));
+  t.false(['life', 'k1', 'k2', 'k3', 'p1', 'sysctl', 'bad', 'half'].flatMap(cgroupDirsOf).some(existsSync));
   const left = leftSince(before);
   t.deepEqual(left.mounts, []);
   t.deepEqual(left.children, []);

@@ -107,7 +107,8 @@ function randomProfile(rnd: () => number, arch: Arch): { profile: SeccompProfile
     });
     return { names: [pick(chosen), ...(rnd() < 0.2 ? [pick(names)] : [])], action, ...(action === 'SCMP_ACT_ERRNO' ? { errnoRet: Math.floor(rnd() * 200) } : {}), args };
   });
-  // Drop later unconditional rules that contradict an earlier one (refused by design).
+  // Drop later unconditional rules that contradict an earlier one: the
+  // compiler ignores them (first wins, as libseccomp), the model here does not.
   const seen = new Map<string, string>();
   const kept = syscalls.filter((s) => {
     if (s.args.length) return true;

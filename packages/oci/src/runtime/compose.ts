@@ -2,7 +2,7 @@
 //   join (setns by path) · user (maps written by the parent) · cgroup
 //   (attached by the parent) · oom_score_adj · console slave · exec fifo fd
 //   · rootfs mounts and devices · pivot_root · /dev/console · hostname,
-//   sysctls · read-only root · rlimits, umask, capabilities, no_new_privs,
+//   sysctls · masked and read-only paths · read-only root · rlimits, umask, capabilities, no_new_privs,
 //   seccomp · ready, then the blocking open of the exec fifo · execve.
 import { CLONE } from '@nsk/syscall';
 import type { Feature, SpawnOptions } from '@nsk/clone';
@@ -11,7 +11,7 @@ import { user } from '@nsk/user';
 import { pathSearch, searchPath, terminalFeatures, type Terminal } from '@nsk/container';
 import type { OciSpec } from '../config/index.ts';
 import { credentialsFeature, namespaceSettings, oomFeature } from './process-plan.ts';
-import { pivotFeature, readonlyRootFeature, rootfsFeature } from './rootfs-plan.ts';
+import { pivotFeature, protectFeature, readonlyRootFeature, rootfsFeature } from './rootfs-plan.ts';
 import { execFifo } from './exec-fifo.ts';
 
 export interface ComposeOptions {
@@ -44,6 +44,7 @@ export function composeCreate(spec: OciSpec, o: ComposeOptions): Composed {
   const tty = o.terminal ? terminalFeatures(o.terminal, { console: true }) : null;
   const oom = oomFeature(p);
   const ro = readonlyRootFeature(spec);
+  const protect = protectFeature(spec);
   const search = searchPath(p.args[0]!, envPath(p.env), 'process.args');
   const features: Feature[] = [
     ...(join ? [join] : []),
@@ -57,6 +58,7 @@ export function composeCreate(spec: OciSpec, o: ComposeOptions): Composed {
     pivotFeature(spec, { noPivot: o.noPivot, userns }),
     ...(tty ? [tty.attach] : []),
     namespaceSettings(spec),
+    ...(protect ? [protect] : []),
     ...(ro ? [ro] : []),
     credentialsFeature({ process: p, seccomp: spec.seccomp }),
     fifo.wait,

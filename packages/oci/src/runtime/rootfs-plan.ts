@@ -134,7 +134,7 @@ export function rootfsFeature(spec: OciSpec, o: RootfsPlanOptions): Feature {
   };
 }
 
-/** pivot_root (or chroot), masked and read-only paths, the root's propagation. */
+/** pivot_root (or chroot) and the root's propagation. */
 export function pivotFeature(spec: OciSpec, o: RootfsPlanOptions): Feature {
   const root = spec.root.path;
   return {
@@ -142,9 +142,23 @@ export function pivotFeature(spec: OciSpec, o: RootfsPlanOptions): Feature {
     plan(plan: Plan) {
       if (o.noPivot) planChroot(plan, root);
       else planPivotRoot(plan, root);
+      if (spec.rootfsPropagation & (MS.SHARED | MS.UNBINDABLE)) plan.mount(null, '/', null, spec.rootfsPropagation, null, { label: 'set the root’s propagation (linux.rootfsPropagation)' });
+    },
+  };
+}
+
+/**
+ * Masked and read-only paths. They come after the sysctls are written
+ * (runc's order): readonlyPaths usually holds /proc/sys, and a sysctl such
+ * as podman's net.ipv4.ping_group_range is written through it.
+ */
+export function protectFeature(spec: OciSpec): Feature | null {
+  if (!spec.maskedPaths.length && !spec.readonlyPaths.length) return null;
+  return {
+    name: 'masked-readonly-paths',
+    plan(plan: Plan) {
       planMaskedPaths(plan, spec.maskedPaths);
       planReadonlyPaths(plan, spec.readonlyPaths);
-      if (spec.rootfsPropagation & (MS.SHARED | MS.UNBINDABLE)) plan.mount(null, '/', null, spec.rootfsPropagation, null, { label: 'set the root’s propagation (linux.rootfsPropagation)' });
     },
   };
 }

@@ -227,13 +227,12 @@ export function resolveProfile(profile: SeccompProfile, o: ResolveOptions = {}):
       if (!known[j]) return;
       const rule: Rule = { name, action: act, conditions, path };
       if (conditions.length === 0) {
-        const before = unconditional.get(name);
-        if (before) {
-          if (before.action.kind !== act.kind || before.action.data !== act.data) {
-            fail(`${path}.names[${j}]`, `${name} already has an unconditional rule at ${before.path} with another action`);
-          }
-          return;
-        }
+        // The first rule without arguments decides; a later one for the same
+        // call is ignored. That is libseccomp's rule (seccomp_rule_add keeps
+        // the existing entry), so runc and crun behave the same, and real
+        // profiles rely on it: podman's lists setns both as allowed and, for
+        // containers without CAP_SYS_ADMIN, as EPERM; setns stays allowed.
+        if (unconditional.has(name)) return;
         unconditional.set(name, rule);
       }
       rules.push(rule);
