@@ -9,7 +9,9 @@
 #     (re-assembles the trampolines), iproute2 (tests compare with it),
 #     uidmap (setuid newuidmap/newgidmap for rootless), util-linux (lsns),
 #     nftables (nft, for @nsk/net's optional NAT), docker-registry (a
-#     registry on loopback for @nsk/rootfs pull tests).
+#     registry on loopback for @nsk/rootfs pull tests), podman and
+#     containerd (real clients driving nsk-runtime in @nsk/oci's tests),
+#     bsdutils (script(1): a pty for `podman run -it`).
 #   - pnpm install.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,7 +48,7 @@ if [ "$(pnpm --version 2>/dev/null || true)" != "$PNPM_VERSION" ]; then
   hash -r
 fi
 
-want=(busybox-static binutils iproute2 gcc libc6-dev uidmap util-linux nftables docker-registry)
+want=(busybox-static binutils iproute2 gcc libc6-dev uidmap util-linux nftables docker-registry podman containerd bsdutils)
 [ "$(uname -m)" = x86_64 ] && want+=(binutils-aarch64-linux-gnu qemu-user-static)
 missing=()
 for p in "${want[@]}"; do

@@ -113,6 +113,9 @@ test.serial('an invalid config fails naming the JSON path, and leaves nothing', 
     [baseConfig(['true'], { mounts: [{ destination: 'proc', type: 'proc' }] }), /mounts\[0\]\.destination/],
     [baseConfig(['true'], { linux: { ...(baseConfig(['true']).linux as object), cgroupsPath: 'system.slice:nsk:x' } }), /linux\.cgroupsPath.*systemd/],
     [baseConfig(['true'], { process: { ...(baseConfig(['true']).process as object), rlimits: [{ type: 'RLIMIT_NOPE', soft: 1, hard: 1 }] } }), /process\.rlimits\[0\]\.type/],
+    // The program is looked up in the rootfs before anything is made (runc's create does the same).
+    [baseConfig(['/no/such/program']), /process\.args\[0\]: \/no\/such\/program: no executable file/],
+    [baseConfig(['nosuchprogram']), /process\.args\[0\]: nosuchprogram: executable file not found in \$PATH/],
   ];
   for (const [config, re] of cases) {
     const r = rt(root, ['create', '--bundle', bundle(config), 'bad']);

@@ -11,6 +11,7 @@ import { attachFeature, createGroups, prepareGroups, removeGroups, type Groups }
 import { freeFd, mkfifoSync } from '../runtime/exec-fifo.ts';
 import { sendConsole } from '../runtime/console-socket.ts';
 import { runHooks } from '../runtime/hooks.ts';
+import { checkProgram } from '../runtime/program.ts';
 import { checkId, claim, release, save, startTime, stateJson, type Saved } from '../runtime/state.ts';
 import { namespaceInodes } from '../runtime/ns-inodes.ts';
 import type { Global } from './context.ts';
@@ -43,6 +44,7 @@ export async function create(g: Global, id: string, o: CreateOptions): Promise<S
   const preserveFds = o.preserveFds ?? 0;
   if (spec.process.terminal && !o.consoleSocket) throw new NskError('process.terminal is true: give --console-socket (the pty master is sent there)', 'ERR_NSK_NO_CONSOLE_SOCKET');
   if (!spec.process.terminal && o.consoleSocket) throw new NskError('--console-socket is for process.terminal: true', 'ERR_NSK_CONSOLE_SOCKET');
+  checkProgram(spec);
   const prepared = prepareGroups(spec, id);
   const dir = claim(g.root, id);
   let groups: Groups | null = null;

@@ -33,7 +33,9 @@ export async function start(g: Global, id: string): Promise<void> {
     closeSync(fd);
   }
   unlinkSync(fifo);
-  if (!alive(s)) throw new StateError(`container ${id} ended at its start (execve failed or it was killed)`);
+  // No check that it is still alive: a short program may have run and
+  // ended already (its exit belongs to the subreaper that waits for it).
+  // A missing program was refused by create (runtime/program.ts), as runc does.
   await runHooks('poststart', spec.hooks.poststart, stateJson(g.root, s, 'running')).catch((err: Error) => { process.stderr.write(`warning: ${err.message}\n`); });
 }
 
