@@ -4,6 +4,7 @@
 // holds its controller; what v2's core gives every group whatever its
 // controllers — cgroup.kill, cgroup.freeze, cgroup.events — is used
 // whenever the v2 side exists, also on a hybrid host.
+import { existsSync } from 'node:fs';
 import { NskError, ValidationError } from '@nsk/syscall';
 import { CgroupUnavailableError } from './errors.ts';
 import type { CgroupStats } from './format.ts';
@@ -55,6 +56,22 @@ export class Cgroup {
     return new Cgroup(p, v1 && v1.dirs.length > 0 ? v1 : null, v2);
   }
 
+  /**
+   * A handle on a group that already exists — made by another process, say,
+   * whose limits are to change (`set`). Makes nothing; each of its
+   * directories must be there. `delete()` removes the group only, not the
+   * parents it sits in.
+   */
+  static open(options: CgroupOptions | PreparedCgroup): Cgroup {
+    if (!('plan' in options) && options.name === undefined) throw new ValidationError('name', 'give the name of the group to open');
+    const p = 'plan' in options ? options : prepareCgroup(options);
+    const v1 = p.layout.v1.length > 0 ? new V1Group(p.layout.v1, p.rel) : null;
+    const v2 = p.layout.v2 ? new V2Group(p.layout.v2.mountPoint, p.rel) : null;
+    const missing = [...(v1?.dirs.map((d) => d.dir) ?? []), ...(v2 ? [v2.dir] : [])].filter((d) => !existsSync(d));
+    if (missing.length) throw new NskError(`cgroup /${p.rel} does not exist: no ${missing.join(', ')}`, 'ERR_NSK_CGROUP_MISSING');
+    return new Cgroup(p, v1 && v1.dirs.length > 0 ? v1 : null, v2);
+  }
+
   /** The group's directory in every hierarchy. */
   get dirs(): string[] {
     return [...(this.#v1?.dirs.map((d) => d.dir) ?? []), ...(this.#v2 ? [this.#v2.dir] : [])];
@@ -93,7 +110,7 @@ export class Cgroup {
     if (plan.v2Controllers.some((c) => !this.#v2?.controllers().includes(c))) {
       throw new CgroupUnavailableError(plan.v2Controllers.join(','), `not enabled for ${this.#v2?.dir}; give such limits when creating the group`);
     }
-    for (const w of plan.v1) this.#v1!.write(w);
+    for (const w of this.#v1?.liveOrder(plan.v1) ?? []) this.#v1!.write(w);
     for (const w of plan.v2) this.#v2!.write(w);
   }
 

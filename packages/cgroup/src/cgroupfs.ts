@@ -33,6 +33,7 @@ function writeHint(file: string, errno: string): string | undefined {
   if (name === 'cpuset.cpus' && errno === 'EINVAL') return 'the CPUs are not all online or not all in the parent’s cpuset.cpus';
   if (name === 'cpuset.mems' && errno === 'EINVAL') return 'the memory nodes are not all online or not all in the parent’s cpuset.mems';
   if ((name === 'memory.limit_in_bytes' || name === 'memory.max') && errno === 'EBUSY') return 'the group already uses more memory than that and the kernel could not reclaim it';
+  if (name === 'memory.limit_in_bytes' && errno === 'EINVAL') return 'the memory limit may not be above memory.memsw.limit_in_bytes (memory+swap): raise that too';
   if (name === 'memory.memsw.limit_in_bytes' && errno === 'EINVAL') return 'memory+swap must be at least memory.limit_in_bytes';
   return undefined;
 }

@@ -76,6 +76,25 @@ export class V1Group {
     writeCgroupFile(join(dir, w.file), w.value, step);
   }
 
+  /**
+   * The writes of a change to a live group, in an order the kernel takes.
+   * memory.memsw.limit_in_bytes may never be below memory.limit_in_bytes
+   * (EINVAL): v1Files writes the memory limit first, right for a new group
+   * where both are unlimited; when the new limit is above the group's
+   * current memory+swap, memory+swap has to be raised first.
+   */
+  liveOrder(writes: readonly FileWrite[]): FileWrite[] {
+    const limit = writes.findIndex((w) => w.file === 'memory.limit_in_bytes');
+    const memsw = writes.findIndex((w) => w.file === 'memory.memsw.limit_in_bytes');
+    const dir = this.dirOf('memory');
+    if (limit < 0 || memsw < limit || !dir) return [...writes];
+    const current = tryReadCgroupFile(join(dir, 'memory.memsw.limit_in_bytes'));
+    if (current === null || BigInt(writes[limit]!.value) <= BigInt(current.trim())) return [...writes];
+    const out = writes.filter((_, i) => i !== memsw);
+    out.splice(limit, 0, writes[memsw]!);
+    return out;
+  }
+
   /** Moves `pid` (all its threads) into the group in every hierarchy. */
   attach(pid: number): void {
     for (const { dir, hierarchy } of this.dirs) {

@@ -1,10 +1,11 @@
 // BENCH run-true: wall milliseconds of one container running /bin/true, as
 // a whole process, started from here and waited for:
 //
-//   ours  — `node --conditions=nsk-source packages/cli/src/main.ts run
-//           --net none --rootfs R -- /bin/true`, as users run it from the
-//           repository (`pnpm nsk …`), Node start-up and module loading
-//           included;
+//   ours  — `node packages/cli/dist/bundle/nsk.mjs run --net none
+//           --rootfs R -- /bin/true`: the package's published `nsk` bin
+//           (scripts/bundle.ts, run by `pnpm bench` first), Node start-up
+//           and module loading included. The same from the TypeScript
+//           sources (`pnpm nsk …` in the repository) is printed beside it;
 //   crun, runc — `<runtime> --root TMP run --bundle B ID` over the same
 //           rootfs R (bundle: ../../container/bench/oci.ts — namespaces pid,
 //           mount, uts, ipc, net, cgroup, no network configured, Docker's
@@ -23,6 +24,7 @@ import { RuntimeHost } from '../../container/bench/runtime-host.ts';
 const RUNS = Number(process.env.NSK_BENCH_RUNS ?? 30);
 const WARMUP = 3;
 const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+const bin = fileURLToPath(new URL('../dist/bundle/nsk.mjs', import.meta.url));
 const node = process.execPath;
 const NODE_FLAGS = ['--conditions=nsk-source', '--no-warnings=ExperimentalWarning'];
 
@@ -38,13 +40,14 @@ const cold = { ...env, NODE_DISABLE_COMPILE_CACHE: '1' };
 const cgroupsBefore = cgroupDirs();
 const tag = `nsktrue${process.pid}`;
 
-const nsk = [node, ...NODE_FLAGS, main, 'run', '--net', 'none', '--rootfs', rootfs, '--', '/bin/true'];
-const nskHelp = [node, ...NODE_FLAGS, main, '--help'];
+const nsk = [node, bin, 'run', '--net', 'none', '--rootfs', rootfs, '--', '/bin/true'];
+const nskSource = [node, ...NODE_FLAGS, main, 'run', '--net', 'none', '--rootfs', rootfs, '--', '/bin/true'];
+const nskHelp = [node, bin, '--help'];
 const node0 = [node, '-e', '0'];
 
 // One round: each command once, in turn, so that a machine busy with other
 // work slows them alike. crun and runc are timed by the runtime host.
-const times: Record<string, number[]> = { ours: [], node0: [], help: [], cold: [], crun: [], runc: [] };
+const times: Record<string, number[]> = { ours: [], node0: [], help: [], cold: [], source: [], crun: [], runc: [] };
 const host = await RuntimeHost.start();
 try {
   for (let i = 0; i < WARMUP + RUNS; i++) {
@@ -55,7 +58,7 @@ try {
       crun: await host.time({ argv: runtimeRun(runtimes.crun, state, bundle, `${tag}-c${i}`) }),
       runc: await host.time({ argv: runtimeRun(runtimes.runc, state, bundle, `${tag}-r${i}`) }),
     };
-    if (i % 3 === 0) round.cold = timeOnce(nsk, { env: cold });
+    if (i % 3 === 0) { round.cold = timeOnce(nsk, { env: cold }); round.source = timeOnce(nskSource, { env }); }
     if (i >= WARMUP) for (const [k, v] of Object.entries(round)) times[k]!.push(v);
   }
 } finally {
@@ -65,6 +68,6 @@ const m = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)
 const left = removeNewCgroups(cgroupsBefore, [tag]);
 
 console.log(`BENCH run-true ours=${fmt(m.ours!)} crun=${fmt(m.crun!)} runc=${fmt(m.runc!)} node0=${fmt(m.node0!)} ratio=${((m.ours! - m.node0!) / m.crun!).toFixed(2)}`);
-console.log(`# medians of ${RUNS} rounds after ${WARMUP} warm-up; nsk --help (Node + the CLI's entry, no container) ${fmt(m.help!)} ms; nsk run without the compile cache ${fmt(m.cold!)} ms`);
+console.log(`# medians of ${RUNS} rounds after ${WARMUP} warm-up; nsk --help (Node + the CLI's entry, no container) ${fmt(m.help!)} ms; nsk run without the compile cache ${fmt(m.cold!)} ms; from the TypeScript sources ${fmt(m.source!)} ms`);
 console.log(`# ${host.layout}`);
 if (left.length) console.log(`# cgroups left behind by the runtimes (removed now): ${left.join(' ')}`);

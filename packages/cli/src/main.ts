@@ -2,27 +2,11 @@
 // The nsk command line. Each command is its own module, imported only when
 // asked for, so `nsk ps` never loads the container machinery and `nsk run`
 // never loads the image registry client.
-import { enableCompileCache } from 'node:module';
+import { useCompileCache } from '@nsk/syscall/compile-cache';
 
-/**
- * Where the compile cache lives: NODE_COMPILE_CACHE when set (Node reads
- * it), else a directory of the caller's own; none without a home. Node's
- * default, os.tmpdir()/node-compile-cache, is shared: whoever makes it
- * first owns it, so every other user gets no cache at all, and root would
- * run code compiled into a directory another user could have made.
- */
-function compileCacheDir(): string | null | undefined {
-  if (process.env.NODE_COMPILE_CACHE) return undefined;
-  if (process.getuid?.() === 0) return '/var/cache/nsk/compile-cache';
-  const cache = process.env.XDG_CACHE_HOME || (process.env.HOME ? `${process.env.HOME}/.cache` : null);
-  return cache === null ? null : `${cache}/nsk/compile-cache`;
-}
-
-// V8's compiled code for our modules, kept on disk between runs
-// (NODE_DISABLE_COMPILE_CACHE=1 turns it off). Must run before the first
-// dynamic import below.
-const cacheDir = compileCacheDir();
-if (cacheDir !== null) enableCompileCache?.(cacheDir);
+// V8's compiled code for our modules, kept on disk between runs. Must run
+// before the first dynamic import below.
+useCompileCache();
 
 export interface CommandModule {
   /** Runs the command on the arguments after its name; resolves with nsk's exit status. */

@@ -11,7 +11,9 @@ import { fmt, median, tempDir, timeOnce } from '../../container/bench/harness.ts
 import { RuntimeHost } from '../../container/bench/runtime-host.ts';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 8);
-const ours = fileURLToPath(new URL('../bin/nsk-runtime-dev', import.meta.url));
+// The package's published bin (scripts/bundle.ts, run by `pnpm bench` first).
+const ours = `${process.execPath} ${fileURLToPath(new URL('../dist/bundle/nsk-runtime.mjs', import.meta.url))}`;
+const fromSource = fileURLToPath(new URL('../bin/nsk-runtime-dev', import.meta.url));
 const bins = ensureRuntimes();
 const rootfs = testRootfs();
 const bundle = writeBundle(tempDir('nsk-oci-bench-bundle'), { rootfs, args: ['/bin/true'] });
@@ -28,11 +30,12 @@ function lifecycle(bin: string, state: string, id: string): string {
 }
 
 const host = await RuntimeHost.start();
-const times: Record<'ours' | 'crun' | 'runc', number[]> = { ours: [], crun: [], runc: [] };
+const times: Record<'ours' | 'source' | 'crun' | 'runc', number[]> = { ours: [], source: [], crun: [], runc: [] };
 try {
   for (let i = 0; i < ROUNDS; i++) {
     const s = tempDir('nsk-oci-bench-state');
     times.ours.push(timeOnce(['/bin/sh', '-c', lifecycle(ours, s, `o${i}`)]));
+    if (i % 2 === 0) times.source.push(timeOnce(['/bin/sh', '-c', lifecycle(fromSource, s, `s${i}`)]));
     times.crun.push(await host.time({ shell: lifecycle(bins.crun, s, `c${i}`) }));
     times.runc.push(await host.time({ shell: lifecycle(bins.runc, s, `r${i}`) }));
   }
@@ -40,5 +43,5 @@ try {
   await host.close();
 }
 const m = { ours: median(times.ours), crun: median(times.crun), runc: median(times.runc) };
-console.log(`# ${host.layout}; ${ROUNDS} rounds, medians`);
+console.log(`# ${host.layout}; ${ROUNDS} rounds, medians; from the TypeScript sources (bin/nsk-runtime-dev) ${fmt(median(times.source))} ms`);
 console.log(`BENCH oci-lifecycle ours=${fmt(m.ours)} crun=${fmt(m.crun)} runc=${fmt(m.runc)} ratio=${(m.ours / m.crun).toFixed(2)}`);

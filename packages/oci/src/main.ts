@@ -1,10 +1,14 @@
 #!/usr/bin/env node
 // nsk-runtime: runc's command line over @nsk packages.
 //   nsk-runtime [--root DIR] [--log FILE] [--log-format text|json] [--debug] COMMAND [OPTIONS] ID …
+// Its static imports are only what parsing the command line needs; the
+// compile cache is turned on before any other module is loaded.
+import { useCompileCache } from '@nsk/syscall/compile-cache';
 import { appendFileSync } from 'node:fs';
-import { NskError, ValidationError } from '@nsk/syscall';
-import { DEFAULT_ROOT } from './runtime/state.ts';
+import { DEFAULT_ROOT } from './runtime/root.ts';
 import { value, type Global, type Parsed } from './commands/context.ts';
+
+useCompileCache();
 // Commands are loaded on demand: a `state` or `kill` need not load the
 // plan builder, seccomp compiler and every feature package (Node start-up
 // is most of a command's time).
@@ -20,15 +24,17 @@ const COMMANDS: Record<string, { values: string[]; flags: string[] }> = {
   delete: { values: [], flags: ['force'] },
   list: { values: ['format'], flags: ['quiet'] },
   ps: { values: ['format'], flags: [] },
-  exec: { values: ['process', 'pid-file', 'console-socket', 'cwd', 'env', 'preserve-fds', 'user', 'process-label', 'apparmor', 'cap'], flags: ['detach', 'tty', 'no-new-privs', 'no-subreaper', 'ignore-paused'] },
+  exec: { values: ['process', 'pid-file', 'console-socket', 'cwd', 'env', 'preserve-fds', 'user', 'additional-gids', 'process-label', 'apparmor', 'cap'], flags: ['detach', 'tty', 'no-new-privs', 'no-subreaper', 'ignore-paused'] },
   pause: { values: [], flags: [] },
   resume: { values: [], flags: [] },
   features: { values: [], flags: [] },
+  update: { values: ['resources', 'memory', 'memory-swap', 'memory-reservation', 'pids-limit', 'cpu-quota', 'cpu-period', 'cpu-share', 'cpu-shares', 'cpu-burst', 'cpu-rt-period', 'cpu-rt-runtime', 'cpu-idle', 'cpuset-cpus', 'cpuset-mems', 'blkio-weight', 'l3-cache-schema', 'mem-bw-schema'], flags: [] },
 };
-const ALIASES: Record<string, string> = { b: 'bundle', d: 'detach', t: 'tty', f: 'force', a: 'all', p: 'process', e: 'env', q: 'quiet', u: 'user', c: 'cap' };
+const ALIASES: Record<string, string> = { b: 'bundle', d: 'detach', t: 'tty', f: 'force', a: 'all', p: 'process', e: 'env', q: 'quiet', u: 'user', c: 'cap', g: 'additional-gids', r: 'resources' };
 
-class UsageError extends NskError {
-  constructor(message: string) { super(message, 'ERR_NSK_USAGE'); }
+/** A bad command line (not an NskError: that would load @nsk/syscall's koffi bindings to parse argv). */
+class UsageError extends Error {
+  readonly code = 'ERR_NSK_USAGE';
 }
 
 function parse(cmd: string, argv: string[]): Parsed {
@@ -132,7 +138,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'exec': {
-      for (const k of ['user', 'process-label', 'apparmor', 'cap']) if (p.values.has(k)) throw new UsageError(`exec: --${k} is not supported by nsk-runtime (give a --process file)`);
+      for (const k of ['process-label', 'apparmor']) if (p.values.has(k)) throw new UsageError(`exec: --${k} is not supported by nsk-runtime (give a --process file)`);
       const id = one(cmd, p);
       const { exec } = await import('./commands/exec.ts');
       return exec(g, id, {
@@ -141,7 +147,15 @@ async function main(argv: string[]): Promise<number> {
         ...(value(p, 'cwd') ? { cwd: value(p, 'cwd')! } : {}),
         ...(value(p, 'pid-file') ? { pidFile: value(p, 'pid-file')! } : {}),
         ...(value(p, 'console-socket') ? { consoleSocket: value(p, 'console-socket')! } : {}),
+        ...(value(p, 'user') !== undefined ? { user: value(p, 'user')! } : {}),
+        additionalGids: p.values.get('additional-gids') ?? [], caps: p.values.get('cap') ?? [], noNewPrivs: p.flags.has('no-new-privs'),
       });
+    }
+    case 'update': {
+      const id = one(cmd, p);
+      const set = Object.fromEntries([...p.values].filter(([k]) => k !== 'resources').map(([k, v]) => [k, v.at(-1)!]));
+      (await import('./commands/update.ts')).update(g, id, { set, ...(value(p, 'resources') !== undefined ? { resources: value(p, 'resources')! } : {}) });
+      return 0;
     }
   }
   return 1;
@@ -157,8 +171,9 @@ let g0: Global = { root: DEFAULT_ROOT, log: null, logFormat: 'text', debug: fals
 }
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
-  (err: unknown) => {
+  async (err: unknown) => {
     const e = err as Error;
+    const { ValidationError } = await import('@nsk/syscall');
     const msg = err instanceof ValidationError ? `invalid config: ${e.message}` : e.message ?? String(err);
     log(g0, 'error', msg);
     process.stderr.write(`nsk-runtime: ${msg}\n`);

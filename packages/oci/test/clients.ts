@@ -96,8 +96,9 @@ export class PodmanLab {
   readonly dir = mkdtempSync(join(tmpdir(), 'nsk-podman-'));
   readonly env: NodeJS.ProcessEnv;
   // containers/image keeps a blob-info cache in /var/lib/containers for root,
-  // and podman a network run dir in /run/containers, whatever the config says.
-  private readonly outside = new Outside(['/var/lib/containers', '/run/containers']);
+  // podman a network run dir in /run/containers and its locks in
+  // /dev/shm/libpod_lock, whatever the config says.
+  private readonly outside = new Outside(['/var/lib/containers', '/run/containers', '/dev/shm/libpod_lock']);
 
   constructor() {
     const d = this.dir;

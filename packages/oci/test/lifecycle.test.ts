@@ -105,6 +105,17 @@ test.serial('sysctls are written before /proc/sys is made read-only (podman sets
   t.false(existsSync(join(root, 'sysctl')));
 });
 
+test.serial('kubelet’s cpu.period without a quota is taken (a period alone limits nothing)', (t) => {
+  const base = baseConfig(['sleep', '30']);
+  const linux = base.linux as { resources: Record<string, unknown> };
+  const b = bundle({ ...base, linux: { ...linux, resources: { ...linux.resources, cpu: { shares: 2, period: 100000 } } } });
+  const r = rt(root, ['create', '--bundle', b, 'kube']);
+  t.is(r.code, 0, r.stderr);
+  t.is(readFileSync('/sys/fs/cgroup/cpu/nsk-runtime/kube/cpu.shares', 'utf8').trim(), '2');
+  t.is(readFileSync('/sys/fs/cgroup/cpu/nsk-runtime/kube/cpu.cfs_quota_us', 'utf8').trim(), '-1');
+  t.is(rt(root, ['delete', '--force', 'kube']).code, 0);
+});
+
 test.serial('an invalid config fails naming the JSON path, and leaves nothing', (t) => {
   const cases: Array<[Record<string, unknown>, RegExp]> = [
     [baseConfig(['true'], { process: { ...(baseConfig(['true']).process as object), apparmorProfile: 'docker-default' } }), /process\.apparmorProfile: cannot be honored/],
@@ -141,7 +152,7 @@ test.after.always('nothing left behind', async (t) => {
   await new Promise((r) => setTimeout(r, 100));
   t.deepEqual(readdirSync(root), []);
   // (the shared parent /nsk-runtime may still hold another test file's containers)
-  t.false(['life', 'k1', 'k2', 'k3', 'p1', 'sysctl', 'bad', 'half'].flatMap(cgroupDirsOf).some(existsSync));
+  t.false(['life', 'k1', 'k2', 'k3', 'p1', 'sysctl', 'kube', 'bad', 'half'].flatMap(cgroupDirsOf).some(existsSync));
   const left = leftSince(before);
   t.deepEqual(left.mounts, []);
   t.deepEqual(left.children, []);

@@ -7,8 +7,8 @@ import { join as joinPath } from 'node:path';
 import { NskError } from '@nsk/syscall';
 import { spawn, type Feature } from '@nsk/clone';
 import { joinNamespaces } from '@nsk/ns';
-import { openTerminal, pathSearch, searchPath, setTerminalSize, terminalFeatures, type Terminal } from '@nsk/container';
-import { checkProcess, loadConfig, type ProcessSpec } from '../config/index.ts';
+import { capabilityName, openTerminal, pathSearch, searchPath, setTerminalSize, terminalFeatures, type Terminal } from '@nsk/container';
+import { checkProcess, loadConfig, type Capabilities, type ProcessSpec } from '../config/index.ts';
 import { credentialsFeature } from '../runtime/process-plan.ts';
 import { sendConsole } from '../runtime/console-socket.ts';
 import { envPath } from '../runtime/compose.ts';
@@ -28,16 +28,71 @@ export interface ExecOptions {
   pidFile?: string;
   consoleSocket?: string;
   preserveFds?: number;
+  /** `UID[:GID]`: the config's user with these ids. */
+  user?: string;
+  /** Supplementary groups added to the config's (`--additional-gids`, also `10,20`). */
+  additionalGids?: string[];
+  /** Capabilities added to the config's bounding, effective and permitted sets (`--cap`). */
+  caps?: string[];
+  /** no_new_privs for this process even when the config has none. */
+  noNewPrivs?: boolean;
+}
+
+const usage = (message: string) => new NskError(`exec: ${message}`, 'ERR_NSK_USAGE');
+
+function id(flag: string, v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n > 0xfffffffe) throw usage(`${flag}: not a user or group id: ${JSON.stringify(v)}`);
+  return n;
+}
+
+/** `--user UID[:GID]`: numbers only (runc), no names (the rootfs's /etc/passwd is not read). */
+function userOf(v: string): { uid: number; gid?: number } {
+  const [u = '', g, ...more] = v.split(':');
+  if (more.length) throw usage(`--user: UID[:GID], not ${JSON.stringify(v)}`);
+  return { uid: id('--user', u), ...(g !== undefined ? { gid: id('--user', g) } : {}) };
+}
+
+/**
+ * runc's `exec --cap`: each capability joins the bounding, effective and
+ * permitted sets. Ambient needs the capability inheritable too
+ * (capabilities(7): PR_CAP_AMBIENT_RAISE fails with EPERM otherwise), which
+ * --cap does not add: it becomes ambient only where the config already
+ * made it inheritable.
+ */
+function withCaps(c: Capabilities, caps: string[]): Capabilities {
+  const names = caps.map((x) => {
+    const n = capabilityName(x);
+    if (n === null || n === 'ALL') throw usage(`--cap: unknown capability ${JSON.stringify(x)} (capabilities(7): CAP_NET_ADMIN, net_admin, …)`);
+    return n;
+  });
+  const add = (set: string[], more: string[]) => [...new Set([...set, ...more])];
+  return {
+    bounding: add(c.bounding, names),
+    effective: add(c.effective, names),
+    permitted: add(c.permitted, names),
+    inheritable: c.inheritable,
+    ambient: add(c.ambient, names.filter((n) => c.inheritable.includes(n))),
+  };
 }
 
 function processOf(base: ProcessSpec, o: ExecOptions): ProcessSpec {
   if (o.process !== undefined) {
+    if (o.user !== undefined || o.additionalGids?.length || o.caps?.length || o.noNewPrivs) throw usage('--user, --additional-gids, --cap and --no-new-privs change the config’s process: with --process FILE, write them in the file');
     let raw: unknown;
     try { raw = JSON.parse(readFileSync(o.process, 'utf8')); } catch (err) { throw new NskError(`--process ${o.process}: ${(err as Error).message}`, 'ERR_NSK_PROCESS'); }
     return checkProcess(raw, 'process');
   }
   if (o.args.length === 0) throw new NskError('exec: give --process FILE or the command', 'ERR_NSK_PROCESS');
-  return { ...base, args: o.args, terminal: o.tty, env: [...base.env, ...o.env], ...(o.cwd ? { cwd: o.cwd } : {}) };
+  const user = o.user !== undefined ? userOf(o.user) : null;
+  const gids = (o.additionalGids ?? []).flatMap((v) => v.split(',')).map((v) => id('--additional-gids', v));
+  return {
+    ...base, args: o.args, terminal: o.tty, env: [...base.env, ...o.env], ...(o.cwd ? { cwd: o.cwd } : {}),
+    ...(user ? { uid: user.uid, gid: user.gid ?? base.gid } : {}),
+    additionalGids: [...new Set([...base.additionalGids, ...gids])],
+    capabilities: o.caps?.length ? withCaps(base.capabilities, o.caps) : base.capabilities,
+    noNewPrivileges: base.noNewPrivileges || (o.noNewPrivs ?? false),
+  };
 }
 
 /** Resolves with the exit status (or 0 when detached). */

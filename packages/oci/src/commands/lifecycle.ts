@@ -3,11 +3,16 @@ import { closeSync, openSync, readSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { constants } from 'node:os';
 import { F, NskError, O, ValidationError, fcntl } from '@nsk/syscall';
-import { loadConfig } from '../config/index.ts';
+import { loadHooks } from '../config/load-hooks.ts';
+import type { Hook, HookPoint } from '../config/index.ts';
 import { freeze, groupPids, removeGroups } from '../runtime/cgroup.ts';
-import { runHooks } from '../runtime/hooks.ts';
 import { alive, dirOf, listIds, load, release, stateJson, statusOf, type Saved } from '../runtime/state.ts';
 import type { Global } from './context.ts';
+
+/** Hooks are run by runtime/hooks.ts (which loads @nsk/clone and @nsk/ns), imported only when there are some. */
+async function runHooks(point: HookPoint, hooks: readonly Hook[], state: object, inContainerOf?: number): Promise<void> {
+  if (hooks.length) await (await import('../runtime/hooks.ts')).runHooks(point, hooks, state, inContainerOf);
+}
 
 export class StateError extends NskError {
   constructor(message: string) { super(message, 'ERR_NSK_CONTAINER_STATE'); }
@@ -19,7 +24,12 @@ export async function start(g: Global, id: string): Promise<void> {
   const status = statusOf(g.root, s);
   if (status !== 'created') throw new StateError(`cannot start container ${id}: it is ${status}, not created`);
   const fifo = join(dirOf(g.root, id), 'exec.fifo');
-  const spec = loadConfig(s.bundle);
+  const spec = { hooks: loadHooks(s.bundle) };
+  // runtime-spec config.md: startContainer "MUST be called before the
+  // user-specified process is executed as part of the start operation",
+  // executed in the container namespace with its path resolved there: the
+  // container has pivoted by now, so joining its namespaces and root
+  // (hooks.ts) finds the path inside.
   await runHooks('startContainer', spec.hooks.startContainer, stateJson(g.root, s, 'created'), s.pid);
   // fifo(7): a non-blocking open for reading succeeds at once and wakes the
   // writer waiting in open(2); then a blocking read sees EOF once it closes
@@ -92,7 +102,7 @@ export async function remove(g: Global, id: string, force: boolean): Promise<voi
   }
   await removeGroups(s.groups);
   let hooks = null;
-  try { hooks = loadConfig(s.bundle).hooks.poststop; } catch { /* bundle gone: no hooks to run */ }
+  try { hooks = loadHooks(s.bundle).poststop; } catch { /* bundle gone: no hooks to run */ }
   if (hooks) await runHooks('poststop', hooks, stateJson(g.root, s, 'stopped')).catch((err: Error) => { process.stderr.write(`warning: ${err.message}\n`); });
   release(g.root, id);
 }

@@ -81,10 +81,6 @@ export function checkConfig(raw: unknown, bundle: string): OciSpec {
   const gidMappings = checkIdMappings('linux.gidMappings', l.gidMappings);
   if (fresh('user') && (uidMappings.length === 0 || gidMappings.length === 0)) bad(uidMappings.length ? 'linux.gidMappings' : 'linux.uidMappings', 'a new user namespace needs its uid and gid mappings');
   if (!fresh('user') && (uidMappings.length || gidMappings.length)) bad('linux.uidMappings', 'mappings are for a new user namespace (linux.namespaces has none)');
-  if (namespaces.some((n) => n.type === 'user' && n.path !== null) && namespaces.some((n) => n.path === null && n.type !== 'mount' && n.type !== 'user')) {
-    // Joining a user namespace while creating others would make the new ones
-    // owned by ours, not by the joined one (user_namespaces(7)).
-  }
   if (namespaces.some((n) => n.type === 'mount' && n.path !== null)) bad('linux.namespaces', 'joining a mount namespace by path is not supported (the rootfs needs a new one)');
 
   const sysctl = stringMap('linux.sysctl', l.sysctl);

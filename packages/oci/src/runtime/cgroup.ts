@@ -7,7 +7,8 @@ import { dirname, join } from 'node:path';
 import { NskError, ValidationError } from '@nsk/syscall';
 import { Cgroup, detectLayout, prepareCgroup, type Layout } from '@nsk/cgroup';
 import type { Feature } from '@nsk/clone';
-import { deviceRuleText, type OciSpec } from '../config/index.ts';
+import type { OciSpec } from '../config/index.ts';
+import { deviceRuleText, type DeviceRule } from '../config/resources.ts';
 
 /** runc's default allow-list (runtime-spec "Default Devices" plus /dev/pts and /dev/ptmx). */
 const DEFAULT_ALLOW = ['c *:* m', 'b *:* m', 'c 1:3 rwm', 'c 1:5 rwm', 'c 1:7 rwm', 'c 1:8 rwm', 'c 1:9 rwm', 'c 5:0 rwm', 'c 5:1 rwm', 'c 5:2 rwm', 'c 136:* rwm'];
@@ -36,7 +37,17 @@ function split(path: string): { parent: string; name: string } {
 export function prepareGroups(spec: OciSpec, id: string) {
   const { parent, name } = split(spec.cgroupsPath ?? `/${DEFAULT_PARENT}/${id}`);
   try {
-    return prepareCgroup({ name, parent, limits: spec.resources.limits, layout: hostLayout() });
+    // kubelet sends cpu.period without a quota for a pod with no CPU limit.
+    // A period alone limits nothing (cpu.cfs_quota_us stays -1), so it is
+    // left out here rather than refused by @nsk/cgroup. (`update` refuses it:
+    // there it would look like a change that is not made.)
+    const { cpu, ...rest } = spec.resources.limits;
+    let limits = spec.resources.limits;
+    if (cpu?.period !== undefined && cpu.quota === undefined) {
+      const { period: _alone, ...others } = cpu;
+      limits = Object.keys(others).length ? { ...rest, cpu: others } : rest;
+    }
+    return prepareCgroup({ name, parent, limits, layout: hostLayout() });
   } catch (err) {
     if (err instanceof ValidationError) throw new ValidationError(`linux.resources (${err.field})`, err.message.slice(err.field.length + 2));
     if (err instanceof NskError) throw new ValidationError('linux.resources', err.message);
@@ -65,16 +76,20 @@ export function createGroups(spec: OciSpec, prepared: ReturnType<typeof prepareC
       mkdirSync(dir, { recursive: true });
       made.push(...newDirs);
       dirs.push(dir);
-      const rules = spec.resources.devices;
-      const write = (file: string, v: string) => writeFileSync(join(dir, file), v);
-      if (rules) for (const r of rules) write(r.allow ? 'devices.allow' : 'devices.deny', deviceRuleText(r));
-      for (const r of DEFAULT_ALLOW) write('devices.allow', r);
+      writeDeviceRules(dir, spec.resources.devices);
     }
   } catch (err) {
     removeGroups({ dirs, made }).catch(() => {});
     throw err;
   }
   return { dirs, made: [...new Set(made)].sort((a, b) => b.length - a.length) };
+}
+
+/** v1 devices.allow/devices.deny: the config's rules in their order, then the default allow-list. */
+export function writeDeviceRules(dir: string, rules: DeviceRule[] | null): void {
+  const write = (file: string, v: string) => writeFileSync(join(dir, file), v);
+  if (rules) for (const r of rules) write(r.allow ? 'devices.allow' : 'devices.deny', deviceRuleText(r));
+  for (const r of DEFAULT_ALLOW) write('devices.allow', r);
 }
 
 /** The parent's part: the child joins every group before its first step (cgroups(7): a write to cgroup.procs). */

@@ -1,7 +1,9 @@
 // The child's plan for `create`, features in the kernel's order:
 //   join (setns by path) · user (maps written by the parent) · cgroup
-//   (attached by the parent) · oom_score_adj · console slave · exec fifo fd
-//   · rootfs mounts and devices · pivot_root · /dev/console · hostname,
+//   (attached by the parent) · unshare (cgroup; and every new namespace
+//   but pid when a user namespace is joined: owned-namespaces.ts) · oom_score_adj ·
+//   console slave · exec fifo fd · rootfs mounts and devices · the hook
+//   pause (createRuntime, createContainer) · pivot_root · /dev/console · hostname,
 //   sysctls · masked and read-only paths · read-only root · rlimits, umask, capabilities, no_new_privs,
 //   seccomp · ready, then the blocking open of the exec fifo · execve.
 import { CLONE } from '@nsk/syscall';
@@ -13,6 +15,7 @@ import type { OciSpec } from '../config/index.ts';
 import { credentialsFeature, namespaceSettings, oomFeature } from './process-plan.ts';
 import { pivotFeature, protectFeature, readonlyRootFeature, rootfsFeature } from './rootfs-plan.ts';
 import { execFifo } from './exec-fifo.ts';
+import { joinedUserNamespace, unshareFeature } from './owned-namespaces.ts';
 
 export interface ComposeOptions {
   fifo: string;
@@ -22,6 +25,8 @@ export interface ComposeOptions {
   preserveFds: number;
   noPivot: boolean;
   parentFeatures: Feature[];
+  /** The hook pause's steps (hook-pause.ts), just before pivot_root; null without create hooks. */
+  hookPause: Feature | null;
 }
 
 export interface Composed { options: SpawnOptions; join: JoinFeature | null }
@@ -32,14 +37,26 @@ export function envPath(env: readonly string[]): string | undefined {
 
 export function composeCreate(spec: OciSpec, o: ComposeOptions): Composed {
   const p = spec.process;
+  const joinsUser = joinedUserNamespace(spec) !== null;
   const fresh = spec.namespaces.filter((n) => n.path === null).map((n) => n.type);
   const joined = spec.namespaces.filter((n) => n.path !== null);
-  const join = joined.length ? joinNamespaces({ files: Object.fromEntries(joined.map((n) => [n.type, n.path!])), namespaces: joined.map((n) => n.type), preserveCredentials: true, minFd: 3 + o.preserveFds }) : null;
-  const userns = fresh.includes('user');
-  const userFeature = userns ? user({ uidMap: spec.uidMappings, gidMap: spec.gidMappings, uid: 0, gid: 0 }) : null;
+  // A joined user namespace: become root in it right after the setns
+  // (user_namespaces(7): the kernel uid is kept and may be unmapped there;
+  // files made by an unmapped fsuid fail with EOVERFLOW). The process's own
+  // user comes later (credentialsFeature).
+  const join = joined.length ? joinNamespaces({ files: Object.fromEntries(joined.map((n) => [n.type, n.path!])), namespaces: joined.map((n) => n.type), preserveCredentials: !joinsUser, minFd: 3 + o.preserveFds }) : null;
+  const newUser = fresh.includes('user');
+  const userns = newUser || joinsUser;
+  const userFeature = newUser ? user({ uidMap: spec.uidMappings, gidMap: spec.gidMappings, uid: 0, gid: 0 }) : null;
+  // Made by clone(2) flags: owned by the new user namespace (or ours).
+  // Unshared in the plan: the cgroup namespace always (after the parent
+  // attached the cgroups: its root is the container's cgroup), and all of
+  // them after a joined user namespace's setns (then it owns them).
+  const later = fresh.filter((t) => t !== 'user' && t !== 'pid' && (t === 'cgroup' || joinsUser));
   let flags = 0;
-  for (const t of fresh) if (t !== 'user') flags |= NS_FLAG[t];
+  for (const t of fresh) if (t !== 'user' && !later.includes(t)) flags |= NS_FLAG[t];
   const namespaces: Feature = { name: 'namespaces', cloneFlags: flags };
+  const unshare = unshareFeature(later);
   const fifo = execFifo(o.fifo, o.readyFd, o.fifoSlot);
   const tty = o.terminal ? terminalFeatures(o.terminal, { console: true }) : null;
   const oom = oomFeature(p);
@@ -50,11 +67,13 @@ export function composeCreate(spec: OciSpec, o: ComposeOptions): Composed {
     ...(join ? [join] : []),
     ...(userFeature ? [userFeature] : []),
     namespaces,
+    ...(unshare ? [unshare] : []),
     ...o.parentFeatures,
     ...(oom ? [oom] : []),
     ...(tty ? [tty.open] : []),
     fifo.take,
     rootfsFeature(spec, { noPivot: o.noPivot, userns }),
+    ...(o.hookPause ? [o.hookPause] : []),
     pivotFeature(spec, { noPivot: o.noPivot, userns }),
     ...(tty ? [tty.attach] : []),
     namespaceSettings(spec),

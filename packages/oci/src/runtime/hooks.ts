@@ -1,10 +1,14 @@
 // Running hooks (runtime-spec "POSIX-platform Hooks"): the program with its
 // args and env, the state JSON on stdin, killed after `timeout` seconds.
 // A hook in the container's namespaces (createContainer, startContainer)
-// is spawned by @nsk/clone joined to them (@nsk/ns), so its path resolves
-// inside the container.
+// is spawned by @nsk/clone joined to all of them (@nsk/ns), its root the
+// container process's root: for createContainer, run while the container
+// waits before pivot_root (hook-pause.ts), that root is still the host's
+// ("path MUST resolve in the runtime namespace"); for startContainer, after
+// pivot_root, it is the container's ("MUST resolve in the container
+// namespace").
 import { spawn as spawnChild } from 'node:child_process';
-import { closeSync, writeSync } from 'node:fs';
+import { closeSync, readFileSync, writeSync } from 'node:fs';
 import { NskError, O, pipe2 } from '@nsk/syscall';
 import { spawn } from '@nsk/clone';
 import { joinNamespaces } from '@nsk/ns';
@@ -53,9 +57,24 @@ async function runInContainer(point: HookPoint, i: number, hook: Hook, state: st
   }
 }
 
-/** Runs the hooks of `point` in order; the first failure throws. */
+/**
+ * The pid as the container sees it: the last NSpid of /proc/PID/status
+ * (proc(5): the pid in each pid namespace, outermost first).
+ */
+export function pidInside(pid: number): number {
+  const m = /^NSpid:\s+(.*)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m?.[1]!.trim().split(/\s+/).pop() ?? pid);
+}
+
+/**
+ * Runs the hooks of `point` in order; the first failure throws. With
+ * `inContainerOf`, in that process's namespaces, and the state's pid is the
+ * one seen there (runtime.md "State": "For hooks executed in the container
+ * namespace, it is the pid as seen by the container").
+ */
 export async function runHooks(point: HookPoint, hooks: readonly Hook[], state: object, inContainerOf?: number): Promise<void> {
-  const text = JSON.stringify(state);
+  if (!hooks.length) return;
+  const text = JSON.stringify(inContainerOf === undefined ? state : { ...state, pid: pidInside(inContainerOf) });
   for (const [i, h] of hooks.entries()) {
     if (inContainerOf !== undefined) await runInContainer(point, i, h, text, inContainerOf);
     else await runHost(point, i, h, text);

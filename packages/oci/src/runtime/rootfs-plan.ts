@@ -6,10 +6,10 @@
 import { existsSync, statSync } from 'node:fs';
 import { AT, MS, O } from '@nsk/syscall';
 import { num, str, type Feature, type Plan } from '@nsk/clone';
-import { detectLayout } from '@nsk/cgroup';
 import { keptFlags, planChroot, planMaskedPaths, planPivotRoot, planReadonlyPaths } from '@nsk/mount';
 import type { MountSpec, OciSpec } from '../config/index.ts';
 import { resolveInRoot } from './resolve.ts';
+import { hostHierarchies } from './cgroup-hierarchies.ts';
 
 /** runc's default devices: made whatever config.json says (runtime-spec "Default Devices"). */
 const DEFAULT_DEVICES = ['null', 'zero', 'full', 'random', 'urandom', 'tty'];
@@ -40,25 +40,27 @@ function touch(plan: Plan, path: string): void {
 }
 
 function cgroupMount(plan: Plan, target: string, m: MountSpec): void {
-  // cgroups(7): a "cgroup" mount is a tmpfs holding one mount per hierarchy;
-  // in the container's cgroup namespace each shows the container's group as
-  // its root (cgroup_namespaces(7)).
+  // cgroups(7): a "cgroup" mount is a tmpfs holding one mount per hierarchy
+  // (or, on a v2-only host, the cgroup2 mount itself); in the container's
+  // cgroup namespace each shows the container's group as its root
+  // (cgroup_namespaces(7): "the cgroup root directories of the new
+  // namespace" are the creator's cgroups — owned-namespaces.ts makes it
+  // after the container joined its groups).
   const flags = (m.flags | MS.NOSUID | MS.NODEV | MS.NOEXEC) & ~MS.RDONLY;
+  const ro = m.flags & MS.RDONLY;
+  const all = hostHierarchies();
+  const v1 = all.filter((h) => h.type === 'cgroup');
+  if (v1.length === 0) {
+    plan.mount('cgroup2', target, 'cgroup2', flags | ro, null, { label: `mount cgroup2 on ${target}` });
+    return;
+  }
   plan.mount('tmpfs', target, 'tmpfs', flags, 'mode=755', { label: `mount a tmpfs on ${target} for the cgroup hierarchies` });
-  const layout = detectLayout();
-  for (const h of layout.v1) {
-    const name = h.controllers.join(',') || 'none';
-    const dir = `${target}/${h.mountPoint.split('/').pop()}`;
+  for (const h of all) {
+    const dir = `${target}/${h.dir}`;
     plan.mkdirat(AT.FDCWD, dir, 0o755, { tolerate: 'EEXIST', label: `create ${dir}` });
-    const data = h.controllers.length ? h.controllers.join(',') : `none,name=${h.mountPoint.split('/').pop()}`;
-    plan.mount('cgroup', dir, 'cgroup', flags | (m.flags & MS.RDONLY), data, { label: `mount the cgroup v1 hierarchy ${name} on ${dir}` });
+    plan.mount(h.type, dir, h.type, flags | ro, h.data, { label: `mount the ${h.type === 'cgroup2' ? 'cgroup2' : `cgroup v1 hierarchy ${h.data}`} on ${dir}` });
   }
-  if (layout.v2) {
-    const dir = layout.v1.length ? `${target}/unified` : target;
-    if (dir !== target) plan.mkdirat(AT.FDCWD, dir, 0o755, { tolerate: 'EEXIST', label: `create ${dir}` });
-    plan.mount('cgroup2', dir, 'cgroup2', flags | (m.flags & MS.RDONLY), null, { label: `mount cgroup2 on ${dir}` });
-  }
-  if (m.flags & MS.RDONLY) plan.mount(null, target, null, MS.REMOUNT | MS.RDONLY | flags, 'mode=755', { label: `make the tmpfs on ${target} read-only` });
+  if (ro) plan.mount(null, target, null, MS.REMOUNT | MS.RDONLY | flags, 'mode=755', { label: `make the tmpfs on ${target} read-only` });
 }
 
 export interface RootfsPlanOptions {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { NskError, ValidationError } from '@nsk/syscall';
 import { isFrozen, type Groups } from './cgroup.ts';
 
-export const DEFAULT_ROOT = '/run/nsk-runtime';
+export { DEFAULT_ROOT } from './root.ts';
 export const ID = /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,1023}$/;
 
 export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
