@@ -31,6 +31,14 @@ export function callTty(cmd: string, args: string[], size: { rows: number; cols:
   return call('script', ['-qec', line, '/dev/null'], env);
 }
 
+/**
+ * The lines a terminal showed: without carriage returns, NULs (a shim may
+ * write one first; script(1) echoes it as ^@) and escape sequences.
+ */
+export function terminalLines(out: string): string[] {
+  return out.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r|\0|\^@/g, '').split('\n').map((l) => l.trim());
+}
+
 /** The busybox rootfs as a plain tar (podman import), and as a `docker save` archive (ctr images import). */
 export function images(dir: string, tag: string): { rootfsTar: string; dockerArchive: string } {
   const rootfsTar = join(dir, 'rootfs.tar');

@@ -116,6 +116,27 @@ test.serial('kubelet’s cpu.period without a quota is taken (a period alone lim
   t.is(rt(root, ['delete', '--force', 'kube']).code, 0);
 });
 
+test.serial('a new time namespace with linux.timeOffsets: the clocks inside are shifted, exec joins it', (t) => {
+  const base = baseConfig(['sleep', '30']);
+  const linux = base.linux as { namespaces: object[] };
+  const b = bundle({ ...base, linux: { ...linux, namespaces: [...linux.namespaces, { type: 'time' }], timeOffsets: { boottime: { secs: 86400 * 365, nanosecs: 0 }, monotonic: { secs: 7200 } } } });
+  t.is(rt(root, ['create', '--bundle', b, 'clock']).code, 0);
+  t.is(rt(root, ['start', 'clock']).code, 0);
+  const pid = status('clock').pid;
+  t.not(ns(pid, 'time'), ns('self', 'time'));
+  t.regex(readFileSync(`/proc/${pid}/timens_offsets`, 'utf8'), /monotonic\s+7200\s+0\n.*boottime\s+31536000\s+0/s);
+  const e = rt(root, ['exec', 'clock', 'sh', '-c', 'readlink /proc/self/ns/time; cut -d" " -f1 /proc/uptime']);
+  t.is(e.code, 0, e.stderr);
+  const [inode, uptime] = e.stdout.trim().split('\n');
+  t.is(inode, ns(pid, 'time'));
+  const hostUptime = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+  t.true(Math.abs(Number(uptime) - hostUptime - 31536000) < 30, `uptime inside ${uptime}, host ${hostUptime}`);
+  t.is(rt(root, ['delete', '--force', 'clock']).code, 0);
+  const bad = rt(root, ['create', '--bundle', bundle({ ...base, linux: { ...linux, timeOffsets: { boottime: { secs: 1 } } } }), 'noclock']);
+  t.is(bad.code, 1);
+  t.regex(bad.stderr, /linux\.timeOffsets: offsets are for a new time namespace/);
+});
+
 test.serial('an invalid config fails naming the JSON path, and leaves nothing', (t) => {
   const cases: Array<[Record<string, unknown>, RegExp]> = [
     [baseConfig(['true'], { process: { ...(baseConfig(['true']).process as object), apparmorProfile: 'docker-default' } }), /process\.apparmorProfile: cannot be honored/],
@@ -152,7 +173,7 @@ test.after.always('nothing left behind', async (t) => {
   await new Promise((r) => setTimeout(r, 100));
   t.deepEqual(readdirSync(root), []);
   // (the shared parent /nsk-runtime may still hold another test file's containers)
-  t.false(['life', 'k1', 'k2', 'k3', 'p1', 'sysctl', 'kube', 'bad', 'half'].flatMap(cgroupDirsOf).some(existsSync));
+  t.false(['life', 'k1', 'k2', 'k3', 'p1', 'sysctl', 'kube', 'clock', 'noclock', 'bad', 'half'].flatMap(cgroupDirsOf).some(existsSync));
   const left = leftSince(before);
   t.deepEqual(left.mounts, []);
   t.deepEqual(left.children, []);

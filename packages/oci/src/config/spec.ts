@@ -15,6 +15,8 @@ import { checkResources, type ResourcesSpec } from './resources.ts';
 import { checkDevices, type DeviceSpec } from './devices.ts';
 import { checkHooks, type Hooks } from './hooks.ts';
 import { checkSeccomp } from './seccomp.ts';
+import type { TimeOptions } from '@nsk/time';
+import { checkTimeOffsets } from './time.ts';
 
 export interface OciSpec {
   bundle: string;
@@ -35,6 +37,8 @@ export interface OciSpec {
   maskedPaths: string[];
   readonlyPaths: string[];
   rootfsPropagation: number;
+  /** Clock offsets of a new time namespace (null: none given). */
+  timeOffsets: TimeOptions | null;
   hooks: Hooks;
   annotations: Record<string, string>;
 }
@@ -62,7 +66,6 @@ export function checkConfig(raw: unknown, bundle: string): OciSpec {
   unsupported('linux.personality', l.personality, 'personality(2) is not planned by nsk-runtime yet');
   unsupported('linux.memoryPolicy', l.memoryPolicy, 'set_mempolicy(2) is not planned by nsk-runtime yet');
   unsupported('linux.netDevices', l.netDevices, 'moving host network devices is not done by nsk-runtime');
-  unsupported('linux.timeOffsets', l.timeOffsets, 'a new time namespace needs unshare(2) before the child runs, which nsk-runtime does not plan yet');
 
   const process = checkProcess(c.process ?? bad('process', 'required to create a container'));
   const root = checkRoot(c.root, bundle);
@@ -118,6 +121,7 @@ export function checkConfig(raw: unknown, bundle: string): OciSpec {
     maskedPaths: l.maskedPaths === undefined ? [] : strings('linux.maskedPaths', l.maskedPaths).map((p, i) => absolute(`linux.maskedPaths[${i}]`, p)),
     readonlyPaths: l.readonlyPaths === undefined ? [] : strings('linux.readonlyPaths', l.readonlyPaths).map((p, i) => absolute(`linux.readonlyPaths[${i}]`, p)),
     rootfsPropagation: checkPropagation('linux.rootfsPropagation', l.rootfsPropagation),
+    timeOffsets: checkTimeOffsets(l.timeOffsets, fresh('time')),
     hooks: checkHooks(c.hooks),
     annotations: stringMap('annotations', c.annotations),
   };

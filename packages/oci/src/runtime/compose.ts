@@ -10,6 +10,7 @@ import { CLONE } from '@nsk/syscall';
 import type { Feature, SpawnOptions } from '@nsk/clone';
 import { joinNamespaces, NS_FLAG, type JoinFeature } from '@nsk/ns';
 import { user } from '@nsk/user';
+import { time } from '@nsk/time';
 import { pathSearch, searchPath, terminalFeatures, type Terminal } from '@nsk/container';
 import type { OciSpec } from '../config/index.ts';
 import { credentialsFeature, namespaceSettings, oomFeature } from './process-plan.ts';
@@ -52,9 +53,14 @@ export function composeCreate(spec: OciSpec, o: ComposeOptions): Composed {
   // Unshared in the plan: the cgroup namespace always (after the parent
   // attached the cgroups: its root is the container's cgroup), and all of
   // them after a joined user namespace's setns (then it owns them).
-  const later = fresh.filter((t) => t !== 'user' && t !== 'pid' && (t === 'cgroup' || joinsUser));
+  // A time namespace is neither: clone(2) has no room for CLONE_NEWTIME
+  // (@nsk/time unshares it last, and execve moves the process in).
+  const later = fresh.filter((t) => t !== 'user' && t !== 'pid' && t !== 'time' && (t === 'cgroup' || joinsUser));
   let flags = 0;
-  for (const t of fresh) if (t !== 'user' && !later.includes(t)) flags |= NS_FLAG[t];
+  for (const t of fresh) if (t !== 'user' && t !== 'time' && !later.includes(t)) flags |= NS_FLAG[t];
+  // time_namespaces(7): offsets are written before any process is inside,
+  // with CAP_SYS_TIME (the child still has every capability here).
+  const clocks = fresh.includes('time') ? time(spec.timeOffsets ?? {}) : null;
   const namespaces: Feature = { name: 'namespaces', cloneFlags: flags };
   const unshare = unshareFeature(later);
   const fifo = execFifo(o.fifo, o.readyFd, o.fifoSlot);
@@ -79,6 +85,7 @@ export function composeCreate(spec: OciSpec, o: ComposeOptions): Composed {
     namespaceSettings(spec),
     ...(protect ? [protect] : []),
     ...(ro ? [ro] : []),
+    ...(clocks ? [clocks] : []),
     credentialsFeature({ process: p, seccomp: spec.seccomp }),
     fifo.wait,
     ...(search.earlier.length ? [pathSearch(search, p.args, p.env)] : []),
