@@ -5,10 +5,10 @@
 // the test builds from testkit's busybox rootfs: no registry, no network.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { testRootfs } from '@nsk/testkit';
+import { mountPoints, testRootfs } from '@nsk/testkit';
 import { RUNTIME } from './bundle.ts';
 
 export interface Out { code: number | null; stdout: string; stderr: string }
@@ -58,24 +58,9 @@ export function images(dir: string, tag: string): { rootfsTar: string; dockerArc
   return { rootfsTar, dockerArchive };
 }
 
-/** Every cgroup directory on the host, to three levels below each hierarchy's root. */
-export function cgroupDirs(): Set<string> {
-  const out = new Set<string>();
-  const walk = (d: string, depth: number) => {
-    if (depth > 3) return;
-    let names: string[];
-    try { names = readdirSync(d, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name); } catch { return; }
-    for (const n of names) { out.add(join(d, n)); walk(join(d, n), depth + 1); }
-  };
-  for (const h of readdirSync('/sys/fs/cgroup')) walk(join('/sys/fs/cgroup', h), 1);
-  return out;
-}
-
-/** Removes the cgroup dirs (deepest first) that appear in `now` but not in `before` and are empty. */
-export function removeNewCgroups(before: Set<string>, keep: (dir: string) => boolean = () => false): void {
-  const added = [...cgroupDirs()].filter((d) => !before.has(d) && !keep(d)).sort((a, b) => b.length - a.length);
-  for (const d of added) try { rmdirSync(d); } catch { /* busy: the test's assertion says so */ }
-}
+// Every cgroup dir three levels down, and the removal of new ones whose path
+// holds a mark: the benches' own check that no runtime left a cgroup.
+export { cgroupDirs, removeNewCgroups } from '../../container/bench/harness.ts';
 
 /** Pids of processes whose command line mentions `text`. */
 export function processesMentioning(text: string): number[] {
@@ -89,7 +74,7 @@ export function processesMentioning(text: string): number[] {
 
 /** Mount points under `dir` in this mount namespace, deepest first. */
 export function mountsUnder(dir: string): string[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8').trim().split('\n').map((l) => l.split(' ')[4]!).filter((m) => m === dir || m.startsWith(`${dir}/`)).sort((a, b) => b.length - a.length);
+  return mountPoints().filter((m) => m === dir || m.startsWith(`${dir}/`)).sort((a, b) => b.length - a.length);
 }
 
 /** Paths a client writes outside its lab whatever it is told; removed afterwards when they were not there before. */

@@ -24,13 +24,13 @@ export async function start(g: Global, id: string): Promise<void> {
   const status = statusOf(g.root, s);
   if (status !== 'created') throw new StateError(`cannot start container ${id}: it is ${status}, not created`);
   const fifo = join(dirOf(g.root, id), 'exec.fifo');
-  const spec = { hooks: loadHooks(s.bundle) };
+  const hooks = loadHooks(s.bundle);
   // runtime-spec config.md: startContainer "MUST be called before the
   // user-specified process is executed as part of the start operation",
   // executed in the container namespace with its path resolved there: the
   // container has pivoted by now, so joining its namespaces and root
   // (hooks.ts) finds the path inside.
-  await runHooks('startContainer', spec.hooks.startContainer, stateJson(g.root, s, 'created'), s.pid);
+  await runHooks('startContainer', hooks.startContainer, stateJson(g.root, s, 'created'), s.pid);
   // fifo(7): a non-blocking open for reading succeeds at once and wakes the
   // writer waiting in open(2); then a blocking read sees EOF once it closes
   // its end — at execve (O_CLOEXEC), or when it dies.
@@ -46,7 +46,7 @@ export async function start(g: Global, id: string): Promise<void> {
   // No check that it is still alive: a short program may have run and
   // ended already (its exit belongs to the subreaper that waits for it).
   // A missing program was refused by create (runtime/program.ts), as runc does.
-  await runHooks('poststart', spec.hooks.poststart, stateJson(g.root, s, 'running')).catch((err: Error) => { process.stderr.write(`warning: ${err.message}\n`); });
+  await runHooks('poststart', hooks.poststart, stateJson(g.root, s, 'running')).catch((err: Error) => { process.stderr.write(`warning: ${err.message}\n`); });
 }
 
 export function state(g: Global, id: string): object {
