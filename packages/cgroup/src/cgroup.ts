@@ -107,9 +107,11 @@ export class Cgroup {
   set(limits: Limits): void {
     this.#live();
     const plan = planLimits(this.layout, validateLimits(limits));
-    if (plan.v2Controllers.some((c) => !this.#v2?.controllers().includes(c))) {
-      throw new CgroupUnavailableError(plan.v2Controllers.join(','), `not enabled for ${this.#v2?.dir}; give such limits when creating the group`);
-    }
+    // A controller the group was made without is enabled now: its parents
+    // hold no processes of their own (cgroup-v2.rst, "No Internal Process
+    // Constraint" binds the parent, not the group being limited).
+    const missing = plan.v2Controllers.filter((c) => !this.#v2?.controllers().includes(c));
+    if (missing.length) this.#v2!.enable(missing);
     for (const w of this.#v1?.liveOrder(plan.v1) ?? []) this.#v1!.write(w);
     for (const w of plan.v2) this.#v2!.write(w);
   }

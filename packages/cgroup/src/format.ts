@@ -10,6 +10,7 @@
 //   memory swap      memory: memory.memsw.limit_in_bytes (=max+swap)  memory.swap.max (=swap)
 //   pids max         pids: pids.max                             pids.max
 //   io weight        blkio: blkio.bfq.weight (1…1000)           io.weight, else io.bfq.weight
+//   huge pages       hugetlb: hugetlb.<size>.limit_in_bytes      hugetlb.<size>.max
 import { CPU_PERIOD_DEFAULT, type Limits } from './limits.ts';
 
 export interface FileWrite {
@@ -64,6 +65,7 @@ export function v1Files(limits: Limits): FileWrite[] {
   if (io?.weight !== undefined) {
     w.push({ controller: 'blkio', file: 'blkio.bfq.weight', value: String(ioWeightToBfq(io.weight)), fallback: { file: 'blkio.weight', value: String(clamp(io.weight, 10, 1000)) } });
   }
+  for (const [size, bytes] of Object.entries(limits.hugetlb ?? {})) w.push({ controller: 'hugetlb', file: `hugetlb.${size}.limit_in_bytes`, value: String(bytes) });
   return w;
 }
 
@@ -82,6 +84,7 @@ export function v2Files(limits: Limits): FileWrite[] {
   if (io?.weight !== undefined) {
     w.push({ controller: 'io', file: 'io.weight', value: `default ${io.weight}`, fallback: { file: 'io.bfq.weight', value: String(ioWeightToBfq(io.weight)) } });
   }
+  for (const [size, bytes] of Object.entries(limits.hugetlb ?? {})) w.push({ controller: 'hugetlb', file: `hugetlb.${size}.max`, value: String(bytes) });
   return w;
 }
 

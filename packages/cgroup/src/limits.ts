@@ -2,6 +2,7 @@
 // Everything here is checked before a single cgroup is made.
 import { existsSync, readFileSync } from 'node:fs';
 import { ValidationError } from '@nsk/syscall';
+import { validateHugetlb, type HugetlbLimits } from './hugetlb.ts';
 
 export interface CpuLimits {
   /** CPU time the group may use per period, in µs (≥ 1000). 30000 of 100000 = 30 % of one CPU. */
@@ -44,10 +45,12 @@ export interface Limits {
   memory?: MemoryLimits;
   pids?: PidsLimits;
   io?: IoLimits;
+  /** Bytes of huge pages per page size, as the kernel names it: `{ '2MB': 0 }` (hugetlb.ts). */
+  hugetlb?: HugetlbLimits;
 }
 
 export type Resource = keyof Limits;
-export const RESOURCES: readonly Resource[] = ['cpu', 'cpuset', 'memory', 'pids', 'io'];
+export const RESOURCES: readonly Resource[] = ['cpu', 'cpuset', 'memory', 'pids', 'io', 'hugetlb'];
 
 const KEYS: Record<Resource, readonly string[]> = {
   cpu: ['quota', 'period', 'weight', 'shares'],
@@ -55,6 +58,7 @@ const KEYS: Record<Resource, readonly string[]> = {
   memory: ['max', 'swap'],
   pids: ['max'],
   io: ['weight'],
+  hugetlb: [], // keyed by page size, checked by validateHugetlb
 };
 
 /** Limits of the kernel (kernel/sched/core.c: 1 ms ≤ period ≤ 1 s, quota ≥ 1 ms). */
@@ -112,9 +116,10 @@ export function validateLimits(limits: Limits, topology?: HostTopology): Limits 
     const known = KEYS[key as Resource];
     if (!known) throw new ValidationError(`limits.${key}`, `unknown resource (known: ${RESOURCES.join(', ')})`);
     if (value === null || typeof value !== 'object') throw new ValidationError(`limits.${key}`, 'must be an object');
+    if (key === 'hugetlb') continue;
     for (const k of Object.keys(value)) if (!known.includes(k)) throw new ValidationError(`limits.${key}.${k}`, `unknown limit (known: ${known.join(', ')})`);
   }
-  const { cpu, cpuset, memory, pids, io } = limits;
+  const { cpu, cpuset, memory, pids, io, hugetlb } = limits;
   if (cpu) {
     if (cpu.period !== undefined) integer('limits.cpu.period', cpu.period, CPU_PERIOD_MIN, CPU_PERIOD_MAX, ' µs');
     if (cpu.quota !== undefined) integer('limits.cpu.quota', cpu.quota, CPU_QUOTA_MIN, Number.MAX_SAFE_INTEGER, ' µs');
@@ -143,6 +148,7 @@ export function validateLimits(limits: Limits, topology?: HostTopology): Limits 
   }
   if (pids?.max !== undefined) integer('limits.pids.max', pids.max, 1, 4194304);
   if (io?.weight !== undefined) integer('limits.io.weight', io.weight, 1, 10000);
+  if (hugetlb) validateHugetlb(hugetlb);
   return limits;
 }
 

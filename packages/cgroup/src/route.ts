@@ -6,8 +6,8 @@ import { v1Hierarchy, type Layout } from './layout.ts';
 import { limitedResources, type Limits, type Resource } from './limits.ts';
 
 /** The v1 and v2 controller that serve each resource. */
-export const V1_CONTROLLER: Record<Resource, string> = { cpu: 'cpu', cpuset: 'cpuset', memory: 'memory', pids: 'pids', io: 'blkio' };
-export const V2_CONTROLLER: Record<Resource, string> = { cpu: 'cpu', cpuset: 'cpuset', memory: 'memory', pids: 'pids', io: 'io' };
+export const V1_CONTROLLER: Record<Resource, string> = { cpu: 'cpu', cpuset: 'cpuset', memory: 'memory', pids: 'pids', io: 'blkio', hugetlb: 'hugetlb' };
+export const V2_CONTROLLER: Record<Resource, string> = { cpu: 'cpu', cpuset: 'cpuset', memory: 'memory', pids: 'pids', io: 'io', hugetlb: 'hugetlb' };
 
 /** Where a resource's controller lives on this layout: v2 when v2 offers it, else v1, else nowhere. */
 export function resourceSide(layout: Layout, resource: Resource): 'v1' | 'v2' | null {

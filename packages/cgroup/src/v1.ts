@@ -11,7 +11,7 @@ import type { V1Hierarchy } from './layout.ts';
 import { pollUntil } from './wait.ts';
 
 /** The v1 controllers whose hierarchies a group is made in. */
-export const V1_USED = ['cpu', 'cpuacct', 'cpuset', 'memory', 'pids', 'freezer', 'blkio'] as const;
+export const V1_USED = ['cpu', 'cpuacct', 'cpuset', 'memory', 'pids', 'freezer', 'blkio', 'hugetlb'] as const;
 
 export interface V1Dir {
   readonly hierarchy: V1Hierarchy;

@@ -83,6 +83,11 @@ export class V2Group {
     return controllers;
   }
 
+  /** Enables `controllers` for this group after it was made (each ancestor's cgroup.subtree_control). */
+  enable(controllers: readonly string[]): void {
+    enableControllers(this.root, this.rel, controllers);
+  }
+
   /** The controllers enabled for this group (its cgroup.controllers). */
   controllers(): string[] {
     return words(tryReadCgroupFile(join(this.dir, 'cgroup.controllers')));

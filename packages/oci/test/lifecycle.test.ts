@@ -116,6 +116,19 @@ test.serial('kubelet’s cpu.period without a quota is taken (a period alone lim
   t.is(rt(root, ['delete', '--force', 'kube']).code, 0);
 });
 
+test.serial('hugepageLimits: the hugetlb controller’s limit per page size (v2 on this host, whose v1 has no hugetlb)', (t) => {
+  const base = baseConfig(['sleep', '30']);
+  const linux = base.linux as { resources: Record<string, unknown> };
+  const b = bundle({ ...base, linux: { ...linux, resources: { ...linux.resources, hugepageLimits: [{ pageSize: '2MB', limit: 8 << 20 }] } } });
+  const r = rt(root, ['create', '--bundle', b, 'huge']);
+  t.is(r.code, 0, r.stderr);
+  const pid = status('huge').pid;
+  t.true(readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').includes('0::/nsk-runtime/huge'));
+  t.is(readFileSync('/sys/fs/cgroup/unified/nsk-runtime/huge/hugetlb.2MB.max', 'utf8').trim(), String(8 << 20));
+  t.is(rt(root, ['delete', '--force', 'huge']).code, 0);
+  t.false(existsSync('/sys/fs/cgroup/unified/nsk-runtime/huge'));
+});
+
 test.serial('a new time namespace with linux.timeOffsets: the clocks inside are shifted, exec joins it', (t) => {
   const base = baseConfig(['sleep', '30']);
   const linux = base.linux as { namespaces: object[] };
@@ -148,6 +161,7 @@ test.serial('an invalid config fails naming the JSON path, and leaves nothing', 
     // The program is looked up in the rootfs before anything is made (runc's create does the same).
     [baseConfig(['/no/such/program']), /process\.args\[0\]: \/no\/such\/program: no executable file/],
     [baseConfig(['nosuchprogram']), /process\.args\[0\]: nosuchprogram: executable file not found in \$PATH/],
+    [baseConfig(['true'], { linux: { ...(baseConfig(['true']).linux as object), resources: { hugepageLimits: [{ pageSize: '3MB', limit: 0 }] } } }), /linux\.resources\.hugepageLimits\[0\]\.pageSize: this host has no "3MB" huge pages/],
   ];
   for (const [config, re] of cases) {
     const r = rt(root, ['create', '--bundle', bundle(config), 'bad']);
@@ -173,7 +187,7 @@ test.after.always('nothing left behind', async (t) => {
   await new Promise((r) => setTimeout(r, 100));
   t.deepEqual(readdirSync(root), []);
   // (the shared parent /nsk-runtime may still hold another test file's containers)
-  t.false(['life', 'k1', 'k2', 'k3', 'p1', 'sysctl', 'kube', 'clock', 'noclock', 'bad', 'half'].flatMap(cgroupDirsOf).some(existsSync));
+  t.false(['life', 'k1', 'k2', 'k3', 'p1', 'sysctl', 'kube', 'huge', 'clock', 'noclock', 'bad', 'half'].flatMap(cgroupDirsOf).some(existsSync));
   const left = leftSince(before);
   t.deepEqual(left.mounts, []);
   t.deepEqual(left.children, []);

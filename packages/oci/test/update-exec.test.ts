@@ -74,6 +74,11 @@ test.serial('update: runc’s flags, a resources file and stdin change the runni
   const s = rtIn(['update', '-r', '-', 'upd-a'], JSON.stringify({ pids: { limit: 300 } }));
   t.is(s.code, 0, s.stderr);
   t.is(cg('upd-a', 'pids.max'), '300');
+  // Huge pages: the container was made without a hugetlb limit, so the v2
+  // group gets the controller now (its parents hold no processes).
+  const huge = rtIn(['update', '-r', '-', 'upd-a'], JSON.stringify({ hugepageLimits: [{ pageSize: '2MB', limit: 4 << 20 }] }));
+  t.is(huge.code, 0, huge.stderr);
+  t.is(readFileSync('/sys/fs/cgroup/unified/nsk-runtime/upd-a/hugetlb.2MB.max', 'utf8').trim(), String(4 << 20));
 
   // Device rules: the v1 devices controller, the default allow-list kept.
   const tun = { type: 'c', major: 10, minor: 200, access: 'rwm' };
@@ -101,7 +106,7 @@ test.serial('update: a bad value fails naming its JSON path and writes nothing; 
     [{ pids: { limit: 5 }, cpu: { quota: 500 } }, /linux\.resources\.cpu\.quota: must be between 1000/],
     [{ pids: { limit: 5 }, memory: { limit: -1 } }, /linux\.resources\.memory\.limit: -1 would lift the limit/],
     [{ pids: { limit: 5 }, cpu: { period: 20000 } }, /linux\.resources\.cpu\.period: the container has no CPU quota/],
-    [{ pids: { limit: 5 }, hugepageLimits: [{ pageSize: '2MB', limit: 0 }] }, /linux\.resources\.hugepageLimits: cannot be honored/],
+    [{ pids: { limit: 5 }, hugepageLimits: [{ pageSize: '2MB', limit: 0 }, { pageSize: '2MB', limit: 1 }] }, /linux\.resources\.hugepageLimits\[1\]\.pageSize: 2MB is limited twice/],
     [{ pids: { limit: 5 }, devices: [{ allow: true, type: 'x' }] }, /linux\.resources\.devices\[0\]\.type/],
     [{ pids: { limit: 5 }, cpus: 1 }, /linux\.resources\.cpus: not supported/],
   ];

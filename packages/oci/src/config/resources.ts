@@ -1,6 +1,6 @@
 // config.json `linux.resources` → @nsk/cgroup's Limits and a device
 // allow-list (the v1 `devices` controller's own rule syntax).
-import type { Limits } from '@nsk/cgroup';
+import { hugePageSizes, type Limits } from '@nsk/cgroup';
 import { array, bad, bool, integer, known, object, optInteger, optObject, string, unsupported, type Json } from './json.ts';
 
 export interface DeviceRule { allow: boolean; type: 'a' | 'b' | 'c'; major: number | null; minor: number | null; access: string }
@@ -19,7 +19,6 @@ export function deviceRuleText(r: DeviceRule): string {
 export function checkResources(v: unknown): ResourcesSpec {
   const r: Json = optObject('linux.resources', v) ?? {};
   known('linux.resources', r, ['devices', 'memory', 'cpu', 'pids', 'blockIO', 'hugepageLimits', 'network', 'rdma', 'unified']);
-  unsupported('linux.resources.hugepageLimits', r.hugepageLimits, 'the hugetlb controller is not driven by @nsk/cgroup');
   unsupported('linux.resources.network', r.network, 'net_cls/net_prio are not driven by @nsk/cgroup');
   unsupported('linux.resources.rdma', r.rdma, 'the rdma controller is not driven by @nsk/cgroup');
   unsupported('linux.resources.unified', r.unified, 'raw cgroup v2 files are not written by nsk-runtime');
@@ -74,6 +73,23 @@ export function checkResources(v: unknown): ResourcesSpec {
     if (weight) limits.io = { weight };
   }
 
+  if (r.hugepageLimits !== undefined && r.hugepageLimits !== null) {
+    // runtime-spec config-linux.md: pageSize "<size><unit-prefix>B" (2MB,
+    // 1GB), the names of the kernel's hugetlb.<size>.* files.
+    const sizes = hugePageSizes();
+    const hugetlb: Record<string, number> = {};
+    array('linux.resources.hugepageLimits', r.hugepageLimits).forEach((h, i) => {
+      const f = `linux.resources.hugepageLimits[${i}]`;
+      const o = object(f, h);
+      known(f, o, ['pageSize', 'limit']);
+      const size = string(`${f}.pageSize`, o.pageSize);
+      if (!sizes.includes(size)) bad(`${f}.pageSize`, sizes.length ? `this host has no ${JSON.stringify(size)} huge pages (it has ${sizes.join(', ')})` : 'this host offers no huge pages');
+      if (size in hugetlb) bad(`${f}.pageSize`, `${size} is limited twice`);
+      hugetlb[size] = integer(`${f}.limit`, o.limit, 0, Number.MAX_SAFE_INTEGER);
+    });
+    if (Object.keys(hugetlb).length) limits.hugetlb = hugetlb;
+  }
+
   let devices: DeviceRule[] | null = null;
   if (r.devices !== undefined && r.devices !== null) {
     devices = array('linux.resources.devices', r.devices).map((d, i) => {
@@ -90,6 +106,5 @@ export function checkResources(v: unknown): ResourcesSpec {
       return { allow: o.allow as boolean, type: type as 'a' | 'b' | 'c', major: major === undefined || major < 0 ? null : major, minor: minor === undefined || minor < 0 ? null : minor, access };
     });
   }
-  void integer;
   return { limits, devices };
 }
