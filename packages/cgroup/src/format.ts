@@ -11,7 +11,12 @@
 //   pids max         pids: pids.max                             pids.max
 //   io weight        blkio: blkio.bfq.weight (1…1000)           io.weight, else io.bfq.weight
 //   huge pages       hugetlb: hugetlb.<size>.limit_in_bytes      hugetlb.<size>.max
-import { CPU_PERIOD_DEFAULT, type Limits } from './limits.ts';
+import { CPU_PERIOD_DEFAULT, UNLIMITED, type Limits } from './limits.ts';
+
+// No limit: v1's files take -1 (memory, cpu quota, hugetlb; pids.max takes
+// "max"), v2's take "max" (cgroup-v2.rst, "Interface Files").
+const v1Value = (n: number) => (n === UNLIMITED ? '-1' : String(n));
+const v2Value = (n: number) => (n === UNLIMITED ? 'max' : String(n));
 
 export interface FileWrite {
   /** The controller whose hierarchy (v1) or whose files (v2) this belongs to. */
@@ -49,7 +54,7 @@ export function v1Files(limits: Limits): FileWrite[] {
   if (cpu?.quota !== undefined) {
     // The period first: the kernel checks the quota against it.
     w.push({ controller: 'cpu', file: 'cpu.cfs_period_us', value: String(cpu.period ?? CPU_PERIOD_DEFAULT) });
-    w.push({ controller: 'cpu', file: 'cpu.cfs_quota_us', value: String(cpu.quota) });
+    w.push({ controller: 'cpu', file: 'cpu.cfs_quota_us', value: v1Value(cpu.quota) });
   }
   if (cpu?.weight !== undefined) w.push({ controller: 'cpu', file: 'cpu.shares', value: String(weightToShares(cpu.weight)) });
   if (cpu?.shares !== undefined) w.push({ controller: 'cpu', file: 'cpu.shares', value: String(cpu.shares) });
@@ -57,15 +62,19 @@ export function v1Files(limits: Limits): FileWrite[] {
   if (cpuset?.mems !== undefined) w.push({ controller: 'cpuset', file: 'cpuset.mems', value: cpuset.mems });
   if (memory?.max !== undefined) {
     // memory.memsw.limit_in_bytes may never be below memory.limit_in_bytes:
-    // in a new group both are unlimited, so the memory limit goes first.
-    w.push({ controller: 'memory', file: 'memory.limit_in_bytes', value: String(memory.max) });
-    if (memory.swap !== undefined) w.push({ controller: 'memory', file: 'memory.memsw.limit_in_bytes', value: String(memory.max + memory.swap) });
+    // in a new group both are unlimited, so the memory limit goes first
+    // (V1Group.liveOrder reorders them for a live group).
+    w.push({ controller: 'memory', file: 'memory.limit_in_bytes', value: v1Value(memory.max) });
   }
-  if (pids?.max !== undefined) w.push({ controller: 'pids', file: 'pids.max', value: String(pids.max) });
+  if (memory?.swap !== undefined) {
+    const total = memory.swap === UNLIMITED || memory.max === undefined ? UNLIMITED : memory.max + memory.swap;
+    w.push({ controller: 'memory', file: 'memory.memsw.limit_in_bytes', value: v1Value(total) });
+  }
+  if (pids?.max !== undefined) w.push({ controller: 'pids', file: 'pids.max', value: v2Value(pids.max) });
   if (io?.weight !== undefined) {
     w.push({ controller: 'blkio', file: 'blkio.bfq.weight', value: String(ioWeightToBfq(io.weight)), fallback: { file: 'blkio.weight', value: String(clamp(io.weight, 10, 1000)) } });
   }
-  for (const [size, bytes] of Object.entries(limits.hugetlb ?? {})) w.push({ controller: 'hugetlb', file: `hugetlb.${size}.limit_in_bytes`, value: String(bytes) });
+  for (const [size, bytes] of Object.entries(limits.hugetlb ?? {})) w.push({ controller: 'hugetlb', file: `hugetlb.${size}.limit_in_bytes`, value: v1Value(bytes) });
   return w;
 }
 
@@ -73,18 +82,18 @@ export function v1Files(limits: Limits): FileWrite[] {
 export function v2Files(limits: Limits): FileWrite[] {
   const w: FileWrite[] = [];
   const { cpu, cpuset, memory, pids, io } = limits;
-  if (cpu?.quota !== undefined) w.push({ controller: 'cpu', file: 'cpu.max', value: formatCpuMax(cpu.quota, cpu.period ?? CPU_PERIOD_DEFAULT) });
+  if (cpu?.quota !== undefined) w.push({ controller: 'cpu', file: 'cpu.max', value: formatCpuMax(cpu.quota === UNLIMITED ? null : cpu.quota, cpu.period ?? CPU_PERIOD_DEFAULT) });
   if (cpu?.weight !== undefined) w.push({ controller: 'cpu', file: 'cpu.weight', value: String(cpu.weight) });
   if (cpu?.shares !== undefined) w.push({ controller: 'cpu', file: 'cpu.weight', value: String(sharesToWeight(cpu.shares)) });
   if (cpuset?.cpus !== undefined) w.push({ controller: 'cpuset', file: 'cpuset.cpus', value: cpuset.cpus });
   if (cpuset?.mems !== undefined) w.push({ controller: 'cpuset', file: 'cpuset.mems', value: cpuset.mems });
-  if (memory?.max !== undefined) w.push({ controller: 'memory', file: 'memory.max', value: String(memory.max) });
-  if (memory?.swap !== undefined) w.push({ controller: 'memory', file: 'memory.swap.max', value: String(memory.swap) });
-  if (pids?.max !== undefined) w.push({ controller: 'pids', file: 'pids.max', value: String(pids.max) });
+  if (memory?.max !== undefined) w.push({ controller: 'memory', file: 'memory.max', value: v2Value(memory.max) });
+  if (memory?.swap !== undefined) w.push({ controller: 'memory', file: 'memory.swap.max', value: v2Value(memory.swap) });
+  if (pids?.max !== undefined) w.push({ controller: 'pids', file: 'pids.max', value: v2Value(pids.max) });
   if (io?.weight !== undefined) {
     w.push({ controller: 'io', file: 'io.weight', value: `default ${io.weight}`, fallback: { file: 'io.bfq.weight', value: String(ioWeightToBfq(io.weight)) } });
   }
-  for (const [size, bytes] of Object.entries(limits.hugetlb ?? {})) w.push({ controller: 'hugetlb', file: `hugetlb.${size}.max`, value: String(bytes) });
+  for (const [size, bytes] of Object.entries(limits.hugetlb ?? {})) w.push({ controller: 'hugetlb', file: `hugetlb.${size}.max`, value: v2Value(bytes) });
   return w;
 }
 

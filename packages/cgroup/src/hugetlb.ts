@@ -10,7 +10,7 @@ import { ValidationError } from '@nsk/syscall';
 /**
  * Bytes of huge pages a group may use, per page size: `{ '2MB': 64 << 20 }`.
  * A fault past the limit kills the task with SIGBUS (the kernel cannot fail
- * a page fault); 0 forbids that size.
+ * a page fault); 0 forbids that size, `Infinity` lifts the limit.
  */
 export type HugetlbLimits = Record<string, number>;
 
@@ -36,6 +36,6 @@ export function validateHugetlb(limits: HugetlbLimits, sizes: readonly string[] 
   for (const [size, bytes] of Object.entries(limits)) {
     const field = `limits.hugetlb.${size}`;
     if (!sizes.includes(size)) throw new ValidationError(field, sizes.length ? `this host has no ${JSON.stringify(size)} huge pages (it has ${sizes.join(', ')})` : 'this host offers no huge pages (no /sys/kernel/mm/hugepages)');
-    if (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 0) throw new ValidationError(field, `must be a number of bytes ≥ 0, got ${JSON.stringify(bytes)}`);
+    if (bytes !== Infinity && (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 0)) throw new ValidationError(field, `must be a number of bytes ≥ 0 (Infinity: no limit), got ${JSON.stringify(bytes)}`);
   }
 }

@@ -4,8 +4,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { ValidationError } from '@nsk/syscall';
 import { validateHugetlb, type HugetlbLimits } from './hugetlb.ts';
 
+/**
+ * `Infinity` for a limit lifts it: v1's -1, v2's "max". A new group has no
+ * limits, so it matters for `set()` on a live group (runc's `update … -1`).
+ */
+export const UNLIMITED = Infinity;
+
 export interface CpuLimits {
-  /** CPU time the group may use per period, in µs (≥ 1000). 30000 of 100000 = 30 % of one CPU. */
+  /** CPU time the group may use per period, in µs (≥ 1000). 30000 of 100000 = 30 % of one CPU. `Infinity`: no quota. */
   quota?: number;
   /** The period for `quota`, in µs: 1000 … 1 000 000. Default 100 000. */
   period?: number;
@@ -23,14 +29,14 @@ export interface CpusetLimits {
 }
 
 export interface MemoryLimits {
-  /** The most memory the group may use, in bytes; past it the kernel reclaims, then OOM-kills. */
+  /** The most memory the group may use, in bytes; past it the kernel reclaims, then OOM-kills. `Infinity`: none. */
   max?: number;
-  /** Swap the group may use on top of `max`, in bytes (needs `max`). 0: none. */
+  /** Swap the group may use on top of `max`, in bytes (needs `max`, unless it is `Infinity`). 0: none. */
   swap?: number;
 }
 
 export interface PidsLimits {
-  /** The most tasks (processes and threads) the group may hold: fork fails with EAGAIN past it. */
+  /** The most tasks (processes and threads) the group may hold: fork fails with EAGAIN past it. `Infinity`: none. */
   max?: number;
 }
 
@@ -98,6 +104,11 @@ export function hostTopology(): HostTopology {
   };
 }
 
+/** An integer in range, or `Infinity` (no limit). */
+function limit(field: string, v: unknown, min: number, max: number, unit = ''): number {
+  return v === UNLIMITED ? v : integer(field, v, min, max, unit);
+}
+
 function integer(field: string, v: unknown, min: number, max: number, unit = ''): number {
   if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw new ValidationError(field, `must be an integer${unit}, got ${JSON.stringify(v)}`);
   if (v < min || v > max) throw new ValidationError(field, `must be between ${min} and ${max}${unit}, got ${v}`);
@@ -122,7 +133,7 @@ export function validateLimits(limits: Limits, topology?: HostTopology): Limits 
   const { cpu, cpuset, memory, pids, io, hugetlb } = limits;
   if (cpu) {
     if (cpu.period !== undefined) integer('limits.cpu.period', cpu.period, CPU_PERIOD_MIN, CPU_PERIOD_MAX, ' µs');
-    if (cpu.quota !== undefined) integer('limits.cpu.quota', cpu.quota, CPU_QUOTA_MIN, Number.MAX_SAFE_INTEGER, ' µs');
+    if (cpu.quota !== undefined) limit('limits.cpu.quota', cpu.quota, CPU_QUOTA_MIN, Number.MAX_SAFE_INTEGER, ' µs');
     if (cpu.period !== undefined && cpu.quota === undefined) throw new ValidationError('limits.cpu.period', 'a period without a quota limits nothing; give cpu.quota too');
     if (cpu.weight !== undefined && cpu.shares !== undefined) throw new ValidationError('limits.cpu', 'give weight or shares, not both (they are the same knob in v2 and v1 units)');
     if (cpu.weight !== undefined) integer('limits.cpu.weight', cpu.weight, 1, 10000);
@@ -139,14 +150,14 @@ export function validateLimits(limits: Limits, topology?: HostTopology): Limits 
     }
   }
   if (memory) {
-    if (memory.max !== undefined) integer('limits.memory.max', memory.max, 1, Number.MAX_SAFE_INTEGER, ' bytes');
+    if (memory.max !== undefined) limit('limits.memory.max', memory.max, 1, Number.MAX_SAFE_INTEGER, ' bytes');
     if (memory.swap !== undefined) {
-      integer('limits.memory.swap', memory.swap, 0, Number.MAX_SAFE_INTEGER, ' bytes');
-      if (memory.max === undefined) throw new ValidationError('limits.memory.swap', 'swap is counted on top of memory.max; give memory.max too');
-      if (memory.max + memory.swap > Number.MAX_SAFE_INTEGER) throw new ValidationError('limits.memory.swap', 'max + swap is too large');
+      limit('limits.memory.swap', memory.swap, 0, Number.MAX_SAFE_INTEGER, ' bytes');
+      if (memory.max === undefined && memory.swap !== UNLIMITED) throw new ValidationError('limits.memory.swap', 'swap is counted on top of memory.max; give memory.max too');
+      if (memory.max !== undefined && memory.max + memory.swap > Number.MAX_SAFE_INTEGER && memory.max !== UNLIMITED && memory.swap !== UNLIMITED) throw new ValidationError('limits.memory.swap', 'max + swap is too large');
     }
   }
-  if (pids?.max !== undefined) integer('limits.pids.max', pids.max, 1, 4194304);
+  if (pids?.max !== undefined) limit('limits.pids.max', pids.max, 1, 4194304);
   if (io?.weight !== undefined) integer('limits.io.weight', io.weight, 1, 10000);
   if (hugetlb) validateHugetlb(hugetlb);
   return limits;

@@ -19,6 +19,9 @@ export interface V1Dir {
   readonly dir: string;
 }
 
+/** A v1 byte count as the kernel compares it: -1 is no limit, above any number. */
+const bytes = (v: string) => (v.trim() === '-1' ? 1n << 63n : BigInt(v.trim()));
+
 export class V1Group {
   readonly version = 1 as const;
   /** The group's path relative to each hierarchy's root: `nsk-1-1`. */
@@ -81,17 +84,26 @@ export class V1Group {
    * memory.memsw.limit_in_bytes may never be below memory.limit_in_bytes
    * (EINVAL): v1Files writes the memory limit first, right for a new group
    * where both are unlimited; when the new limit is above the group's
-   * current memory+swap, memory+swap has to be raised first.
+   * current memory+swap, memory+swap has to be raised first. Lifting the
+   * memory limit (-1) of a group whose memory+swap is limited lifts that
+   * too, as runc's update does: no other value would be allowed.
    */
   liveOrder(writes: readonly FileWrite[]): FileWrite[] {
     const limit = writes.findIndex((w) => w.file === 'memory.limit_in_bytes');
-    const memsw = writes.findIndex((w) => w.file === 'memory.memsw.limit_in_bytes');
     const dir = this.dirOf('memory');
-    if (limit < 0 || memsw < limit || !dir) return [...writes];
+    if (limit < 0 || !dir) return [...writes];
     const current = tryReadCgroupFile(join(dir, 'memory.memsw.limit_in_bytes'));
-    if (current === null || BigInt(writes[limit]!.value) <= BigInt(current.trim())) return [...writes];
-    const out = writes.filter((_, i) => i !== memsw);
-    out.splice(limit, 0, writes[memsw]!);
+    if (current === null || bytes(writes[limit]!.value) <= BigInt(current.trim())) return [...writes];
+    let memsw = writes.findIndex((w) => w.file === 'memory.memsw.limit_in_bytes');
+    const out = [...writes];
+    if (memsw < 0) {
+      if (writes[limit]!.value !== '-1') return out; // the kernel's EINVAL names the rule
+      out.push({ controller: 'memory', file: 'memory.memsw.limit_in_bytes', value: '-1' });
+      memsw = out.length - 1;
+    }
+    if (memsw < limit) return out;
+    const [raise] = out.splice(memsw, 1);
+    out.splice(limit, 0, raise!);
     return out;
   }
 

@@ -179,3 +179,18 @@ test('limits out of range, unknown keys and CPUs that are not online are refused
 test('these pure tests made no cgroup', (t) => {
   t.deepEqual(leftoverGroups(), []);
 });
+
+test('Infinity lifts a limit: -1 in v1 files (pids.max "max"), "max" in v2 files', (t) => {
+  const lifted = { cpu: { quota: Infinity }, memory: { max: Infinity, swap: Infinity }, pids: { max: Infinity }, hugetlb: { '2MB': Infinity } };
+  t.deepEqual(v1Files(lifted).map((w) => `${w.file}=${w.value}`), [
+    'cpu.cfs_period_us=100000', 'cpu.cfs_quota_us=-1', 'memory.limit_in_bytes=-1', 'memory.memsw.limit_in_bytes=-1', 'pids.max=max', 'hugetlb.2MB.limit_in_bytes=-1',
+  ]);
+  t.deepEqual(v2Files(lifted).map((w) => `${w.file}=${w.value}`), [
+    'cpu.max=max 100000', 'memory.max=max', 'memory.swap.max=max', 'pids.max=max', 'hugetlb.2MB.max=max',
+  ]);
+  // Swap alone may be lifted; a finite swap still needs the memory limit it sits on.
+  t.deepEqual(v1Files({ memory: { swap: Infinity } }).map((w) => w.value), ['-1']);
+  t.notThrows(() => validateLimits({ memory: { swap: Infinity } }));
+  t.throws(() => validateLimits({ memory: { swap: 0 } }), { message: /give memory\.max too/ });
+  t.throws(() => validateLimits({ cpu: { quota: -Infinity } }), { message: /limits\.cpu\.quota/ });
+});

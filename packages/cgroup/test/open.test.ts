@@ -69,3 +69,28 @@ test.serial('v1: set() on a live group raises memory above the old memory+swap (
     await g.delete();
   }
 });
+
+// runc's `update --memory -1`: Infinity lifts a limit — v1 -1 (read back as
+// the kernel's largest page count), pids "max", no CFS quota.
+test.serial('set() with Infinity lifts limits of a live group; lifting memory lifts a memory+swap limit too', async (t) => {
+  const v1 = restrictLayout(layout, 'v1');
+  const g = Cgroup.create({ layout: v1, limits: { memory: { max: 32 * MiB, swap: 0 }, pids: { max: 10 }, cpu: { quota: 20000 } } });
+  try {
+    const live = Cgroup.open({ layout: v1, name: g.name });
+    const mem = g.v1Dir('memory')!;
+    const none = read(join(v1.v1.find((h) => h.controllers.includes('memory'))!.mountPoint, 'memory.limit_in_bytes'));
+    live.set({ memory: { max: Infinity }, pids: { max: Infinity }, cpu: { quota: Infinity } });
+    t.is(read(join(mem, 'memory.limit_in_bytes')), none);
+    t.is(read(join(mem, 'memory.memsw.limit_in_bytes')), none, 'memory+swap may not stay below it');
+    t.is(read(join(g.v1Dir('pids')!, 'pids.max')), 'max');
+    t.is(read(join(g.v1Dir('cpu')!, 'cpu.cfs_quota_us')), '-1');
+    // Limits again, then swap alone lifted.
+    live.set({ memory: { max: 32 * MiB, swap: 0 } });
+    live.set({ memory: { swap: Infinity } });
+    t.is(read(join(mem, 'memory.limit_in_bytes')), String(32 * MiB));
+    t.is(read(join(mem, 'memory.memsw.limit_in_bytes')), none);
+    t.throws(() => live.set({ pids: { max: -1 } }), { instanceOf: ValidationError, message: /limits\.pids\.max/ });
+  } finally {
+    await g.delete();
+  }
+});

@@ -80,6 +80,18 @@ test.serial('update: runc’s flags, a resources file and stdin change the runni
   t.is(huge.code, 0, huge.stderr);
   t.is(readFileSync('/sys/fs/cgroup/unified/nsk-runtime/upd-a/hugetlb.2MB.max', 'utf8').trim(), String(4 << 20));
 
+  // -1 lifts a limit, as with runc: memory+swap with memory (it may not be
+  // below it), pids.max "max", no CFS quota.
+  const none = readFileSync('/sys/fs/cgroup/memory/memory.limit_in_bytes', 'utf8').trim();
+  const lift = rt(root, ['update', '--memory', '-1', '--pids-limit', '-1', '--cpu-quota', '-1', 'upd-a']);
+  t.is(lift.code, 0, lift.stderr);
+  t.is(cg('upd-a', 'memory.limit_in_bytes'), none);
+  t.is(cg('upd-a', 'memory.memsw.limit_in_bytes'), none);
+  t.is(cg('upd-a', 'pids.max'), 'max');
+  t.is(cg('upd-a', 'cpu.cfs_quota_us'), '-1');
+  t.is(rtIn(['update', '-r', '-', 'upd-a'], JSON.stringify({ pids: { limit: 300 }, hugepageLimits: [{ pageSize: '2MB', limit: 0 }] })).code, 0);
+  t.is(cg('upd-a', 'pids.max'), '300');
+
   // Device rules: the v1 devices controller, the default allow-list kept.
   const tun = { type: 'c', major: 10, minor: 200, access: 'rwm' };
   t.is(rtIn(['update', '-r', '-', 'upd-a'], JSON.stringify({ devices: [{ allow: true, ...tun }] })).code, 0);
@@ -104,7 +116,8 @@ test.serial('update: a bad value fails naming its JSON path and writes nothing; 
     // The pids limit is valid, the CPU list is not: nothing is written.
     [{ pids: { limit: 5 }, cpu: { cpus: '0-63' } }, /linux\.resources\.cpu\.cpus: .*not online/],
     [{ pids: { limit: 5 }, cpu: { quota: 500 } }, /linux\.resources\.cpu\.quota: must be between 1000/],
-    [{ pids: { limit: 5 }, memory: { limit: -1 } }, /linux\.resources\.memory\.limit: -1 would lift the limit/],
+    [{ pids: { limit: 5 }, memory: { limit: -1, swap: 64 << 20 } }, /linux\.resources\.memory\.swap: a memory\+swap limit needs a memory limit/],
+    [{ pids: { limit: 5 }, memory: { limit: -2 } }, /linux\.resources\.memory\.limit/],
     [{ pids: { limit: 5 }, cpu: { period: 20000 } }, /linux\.resources\.cpu\.period: the container has no CPU quota/],
     [{ pids: { limit: 5 }, hugepageLimits: [{ pageSize: '2MB', limit: 0 }, { pageSize: '2MB', limit: 1 }] }, /linux\.resources\.hugepageLimits\[1\]\.pageSize: 2MB is limited twice/],
     [{ pids: { limit: 5 }, devices: [{ allow: true, type: 'x' }] }, /linux\.resources\.devices\[0\]\.type/],

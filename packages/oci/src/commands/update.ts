@@ -81,20 +81,6 @@ function readRequest(o: UpdateOptions): unknown {
   try { return JSON.parse(text); } catch (err) { throw usage(`--resources ${o.resources}: not JSON: ${(err as Error).message}`); }
 }
 
-/**
- * -1 asks to lift a limit (runc writes "max" / -1). @nsk/cgroup's limits
- * only set one, so that is refused by path rather than ignored (the create
- * path reads -1 as "no limit", which a new group already has).
- */
-function refuseLifting(raw: unknown): void {
-  if (typeof raw !== 'object' || raw === null) return;
-  const r = raw as Record<string, Record<string, unknown> | undefined>;
-  for (const [section, key] of [['memory', 'limit'], ['memory', 'swap'], ['pids', 'limit'], ['cpu', 'quota']] as const) {
-    const v = r[section]?.[key];
-    if (typeof v === 'number' && v < 0) bad(`linux.resources.${section}.${key}`, `${v} would lift the limit of a running container, which nsk-runtime cannot do (it sets limits only): give a value`);
-  }
-}
-
 /** The group's CPU quota (null: none) and period now, from its own files. */
 function currentCpu(group: Cgroup, layout: Layout): { quota: number | null; period: number } | null {
   const side = resourceSide(layout, 'cpu');
@@ -155,8 +141,7 @@ export function update(g: Global, id: string, o: UpdateOptions): void {
   const status = statusOf(g.root, s);
   if (status === 'stopped') throw new StateError(`cannot update container ${id}: it is stopped`);
   const raw = readRequest(o);
-  refuseLifting(raw);
-  const { limits: asked, devices } = checkResources(raw);
+  const { limits: asked, devices } = checkResources(raw, { lift: true });
   const open = openGroups(s.groups);
   const limits = withCurrentCpu(asked, open.group, open.layout);
   checkOnHost(limits, open.name, open.parent, open.layout);

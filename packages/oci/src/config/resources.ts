@@ -16,7 +16,13 @@ export function deviceRuleText(r: DeviceRule): string {
   return r.type === 'a' ? 'a' : `${r.type} ${r.major ?? '*'}:${r.minor ?? '*'} ${r.access}`;
 }
 
-export function checkResources(v: unknown): ResourcesSpec {
+/**
+ * `lift`: -1 lifts a limit (`update` of a live group: runc writes -1 or
+ * "max"). Without it, as in config.json, -1 means no limit, which a new
+ * group has already.
+ */
+export function checkResources(v: unknown, o: { lift?: boolean } = {}): ResourcesSpec {
+  const lifted = (n: number | undefined) => o.lift === true && n === -1;
   const r: Json = optObject('linux.resources', v) ?? {};
   known('linux.resources', r, ['devices', 'memory', 'cpu', 'pids', 'blockIO', 'hugepageLimits', 'network', 'rdma', 'unified']);
   unsupported('linux.resources.network', r.network, 'net_cls/net_prio are not driven by @nsk/cgroup');
@@ -31,7 +37,13 @@ export function checkResources(v: unknown): ResourcesSpec {
     if (bool('linux.resources.memory.disableOOMKiller', m.disableOOMKiller, false)) bad('linux.resources.memory.disableOOMKiller', 'cannot be honored: not driven by @nsk/cgroup');
     const limit = optInteger('linux.resources.memory.limit', m.limit, -1);
     const swap = optInteger('linux.resources.memory.swap', m.swap, -1);
-    if (limit !== undefined && limit > 0) {
+    if (lifted(limit)) {
+      // memory+swap may not stay below memory: @nsk/cgroup lifts it too.
+      if (swap !== undefined && swap > 0) bad('linux.resources.memory.swap', 'a memory+swap limit needs a memory limit, and memory.limit -1 lifts it');
+      limits.memory = { max: Infinity, ...(lifted(swap) ? { swap: Infinity } : {}) };
+    } else if (lifted(swap)) {
+      limits.memory = { ...(limit !== undefined && limit > 0 ? { max: limit } : {}), swap: Infinity };
+    } else if (limit !== undefined && limit > 0) {
       limits.memory = { max: limit };
       // runtime-spec: swap is memory + swap; @nsk/cgroup counts swap on top.
       if (swap !== undefined && swap > 0) {
@@ -51,6 +63,7 @@ export function checkResources(v: unknown): ResourcesSpec {
     const cpu: NonNullable<Limits['cpu']> = {};
     if (shares) cpu.shares = shares;
     if (quota !== undefined && quota > 0) cpu.quota = quota;
+    if (lifted(quota)) cpu.quota = Infinity;
     if (period) cpu.period = period;
     if (Object.keys(cpu).length) limits.cpu = cpu;
     const cpus = c.cpus === undefined || c.cpus === '' ? undefined : string('linux.resources.cpu.cpus', c.cpus);
@@ -63,6 +76,7 @@ export function checkResources(v: unknown): ResourcesSpec {
     known('linux.resources.pids', p, ['limit']);
     const limit = optInteger('linux.resources.pids.limit', p.limit);
     if (limit !== undefined && limit > 0) limits.pids = { max: limit };
+    if (lifted(limit)) limits.pids = { max: Infinity };
   }
 
   const b = optObject('linux.resources.blockIO', r.blockIO);
