@@ -10,7 +10,7 @@
 //   memory swap      memory: memory.memsw.limit_in_bytes (=max+swap)  memory.swap.max (=swap)
 //   pids max         pids: pids.max                             pids.max
 //   io weight        blkio: blkio.bfq.weight (1…1000)           io.weight, else io.bfq.weight
-//   huge pages       hugetlb: hugetlb.<size>.limit_in_bytes      hugetlb.<size>.max
+//   huge pages       hugetlb: hugetlb.<size>[.rsvd].limit_in_bytes  hugetlb.<size>.max, .rsvd.max
 import { CPU_PERIOD_DEFAULT, UNLIMITED, type Limits } from './limits.ts';
 
 // No limit: v1's files take -1 (memory, cpu quota, hugetlb; pids.max takes
@@ -25,6 +25,8 @@ export interface FileWrite {
   readonly value: string;
   /** Tried when `file` does not exist (another I/O scheduler's file, say). */
   readonly fallback?: { readonly file: string; readonly value: string };
+  /** Written only where the kernel has the file (hugetlb's rsvd files came with Linux 5.7). */
+  readonly optional?: boolean;
 }
 
 // kernel/sched/core.c: cpu.weight is stored as a scheduler weight of
@@ -74,7 +76,12 @@ export function v1Files(limits: Limits): FileWrite[] {
   if (io?.weight !== undefined) {
     w.push({ controller: 'blkio', file: 'blkio.bfq.weight', value: String(ioWeightToBfq(io.weight)), fallback: { file: 'blkio.weight', value: String(clamp(io.weight, 10, 1000)) } });
   }
-  for (const [size, bytes] of Object.entries(limits.hugetlb ?? {})) w.push({ controller: 'hugetlb', file: `hugetlb.${size}.limit_in_bytes`, value: v1Value(bytes) });
+  for (const [size, bytes] of Object.entries(limits.hugetlb ?? {})) {
+    // The rsvd limit too, as runc sets it: then mmap(2) fails with ENOMEM
+    // at reservation instead of a SIGBUS at the fault (hugetlb.rst).
+    w.push({ controller: 'hugetlb', file: `hugetlb.${size}.limit_in_bytes`, value: v1Value(bytes) });
+    w.push({ controller: 'hugetlb', file: `hugetlb.${size}.rsvd.limit_in_bytes`, value: v1Value(bytes), optional: true });
+  }
   return w;
 }
 
@@ -93,7 +100,10 @@ export function v2Files(limits: Limits): FileWrite[] {
   if (io?.weight !== undefined) {
     w.push({ controller: 'io', file: 'io.weight', value: `default ${io.weight}`, fallback: { file: 'io.bfq.weight', value: String(ioWeightToBfq(io.weight)) } });
   }
-  for (const [size, bytes] of Object.entries(limits.hugetlb ?? {})) w.push({ controller: 'hugetlb', file: `hugetlb.${size}.max`, value: v2Value(bytes) });
+  for (const [size, bytes] of Object.entries(limits.hugetlb ?? {})) {
+    w.push({ controller: 'hugetlb', file: `hugetlb.${size}.max`, value: v2Value(bytes) });
+    w.push({ controller: 'hugetlb', file: `hugetlb.${size}.rsvd.max`, value: v2Value(bytes), optional: true });
+  }
   return w;
 }
 

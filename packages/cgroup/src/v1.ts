@@ -2,6 +2,7 @@
 // its own controllers (cgroups(7), "Cgroups version 1"). A group "exists"
 // as the same relative path in every hierarchy we use, and a process is
 // attached by writing its pid into each of them.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { SIG, SyscallError, kill } from '@nsk/syscall';
 import { descendants, levels, makeCgroupDir, procsOf, readCgroupFile, removeCgroupDir, tryReadCgroupFile, writeCgroupFile } from './cgroupfs.ts';
@@ -69,6 +70,7 @@ export class V1Group {
     const dir = this.dirOf(w.controller);
     if (!dir) throw new CgroupUnavailableError(w.controller, `no v1 hierarchy carries the ${w.controller} controller`);
     const step = `set ${w.file} to ${w.value}`;
+    if (w.optional && !existsSync(join(dir, w.file))) return;
     if (w.fallback && tryReadCgroupFile(join(dir, w.file)) === null) {
       if (tryReadCgroupFile(join(dir, w.fallback.file)) === null) {
         throw new CgroupUnavailableError(w.controller, `neither ${w.file} nor ${w.fallback.file} exists in ${dir} (for blkio weights the BFQ I/O scheduler must be built in or loaded)`);

@@ -3,6 +3,7 @@
 // only if every ancestor lists it in cgroup.subtree_control, and a
 // non-root group with controllers enabled for children may hold no
 // processes itself ("no internal processes").
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { SIG, SyscallError, kill } from '@nsk/syscall';
 import { descendants, levels, makeCgroupDir, procsOf, readCgroupFile, removeCgroupDir, tryReadCgroupFile, writeCgroupFile } from './cgroupfs.ts';
@@ -94,6 +95,7 @@ export class V2Group {
   }
 
   write(w: FileWrite): void {
+    if (w.optional && !existsSync(join(this.dir, w.file))) return;
     if (w.fallback && tryReadCgroupFile(join(this.dir, w.file)) === null && tryReadCgroupFile(join(this.dir, w.fallback.file)) !== null) {
       writeCgroupFile(join(this.dir, w.fallback.file), w.fallback.value, `set ${w.fallback.file} to ${w.fallback.value}`);
       return;

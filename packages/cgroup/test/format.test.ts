@@ -183,10 +183,10 @@ test('these pure tests made no cgroup', (t) => {
 test('Infinity lifts a limit: -1 in v1 files (pids.max "max"), "max" in v2 files', (t) => {
   const lifted = { cpu: { quota: Infinity }, memory: { max: Infinity, swap: Infinity }, pids: { max: Infinity }, hugetlb: { '2MB': Infinity } };
   t.deepEqual(v1Files(lifted).map((w) => `${w.file}=${w.value}`), [
-    'cpu.cfs_period_us=100000', 'cpu.cfs_quota_us=-1', 'memory.limit_in_bytes=-1', 'memory.memsw.limit_in_bytes=-1', 'pids.max=max', 'hugetlb.2MB.limit_in_bytes=-1',
+    'cpu.cfs_period_us=100000', 'cpu.cfs_quota_us=-1', 'memory.limit_in_bytes=-1', 'memory.memsw.limit_in_bytes=-1', 'pids.max=max', 'hugetlb.2MB.limit_in_bytes=-1', 'hugetlb.2MB.rsvd.limit_in_bytes=-1',
   ]);
   t.deepEqual(v2Files(lifted).map((w) => `${w.file}=${w.value}`), [
-    'cpu.max=max 100000', 'memory.max=max', 'memory.swap.max=max', 'pids.max=max', 'hugetlb.2MB.max=max',
+    'cpu.max=max 100000', 'memory.max=max', 'memory.swap.max=max', 'pids.max=max', 'hugetlb.2MB.max=max', 'hugetlb.2MB.rsvd.max=max',
   ]);
   // Swap alone may be lifted; a finite swap still needs the memory limit it sits on.
   t.deepEqual(v1Files({ memory: { swap: Infinity } }).map((w) => w.value), ['-1']);

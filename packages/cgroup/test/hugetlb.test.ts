@@ -33,10 +33,16 @@ test('page sizes are named as the kernel names its files, from /sys/kernel/mm/hu
   t.true(hugePageSizes().includes('2MB'));
 });
 
-test('limits become hugetlb.<size>.limit_in_bytes (v1) and hugetlb.<size>.max (v2); bad sizes and values fail naming the size', (t) => {
+test('limits become hugetlb.<size>.limit_in_bytes (v1) and hugetlb.<size>.max (v2), and their rsvd twins where the kernel has them; bad sizes and values fail naming the size', (t) => {
   const limits = { hugetlb: { '2MB': 4 << 20 } };
-  t.deepEqual(v1Files(limits), [{ controller: 'hugetlb', file: 'hugetlb.2MB.limit_in_bytes', value: String(4 << 20) }]);
-  t.deepEqual(v2Files(limits), [{ controller: 'hugetlb', file: 'hugetlb.2MB.max', value: String(4 << 20) }]);
+  t.deepEqual(v1Files(limits), [
+    { controller: 'hugetlb', file: 'hugetlb.2MB.limit_in_bytes', value: String(4 << 20) },
+    { controller: 'hugetlb', file: 'hugetlb.2MB.rsvd.limit_in_bytes', value: String(4 << 20), optional: true },
+  ]);
+  t.deepEqual(v2Files(limits), [
+    { controller: 'hugetlb', file: 'hugetlb.2MB.max', value: String(4 << 20) },
+    { controller: 'hugetlb', file: 'hugetlb.2MB.rsvd.max', value: String(4 << 20), optional: true },
+  ]);
   t.notThrows(() => validateLimits({ hugetlb: { '2MB': 0 } }));
   const size = t.throws(() => validateLimits({ hugetlb: { '3MB': 1 } }), { instanceOf: ValidationError });
   t.is(size.field, 'limits.hugetlb.3MB');
@@ -48,8 +54,9 @@ test('limits become hugetlb.<size>.limit_in_bytes (v1) and hugetlb.<size>.max (v
 });
 
 /** Runs the fixture in `group`: it maps and touches `pages` huge pages once it is in the group. */
-function touch(group: Cgroup, pages: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }> {
-  const child = spawn(process.execPath, [...process.execArgv, join(import.meta.dirname, 'fixtures', 'hugetlb-touch.ts'), String(pages)], { stdio: ['pipe', 'pipe', 'inherit'] });
+function touch(group: Cgroup, pages: number, noreserve = false): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }> {
+  const args = [join(import.meta.dirname, 'fixtures', 'hugetlb-touch.ts'), String(pages), ...(noreserve ? ['noreserve'] : [])];
+  const child = spawn(process.execPath, [...process.execArgv, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => { out += d; });
   group.attach(child.pid!);
@@ -57,7 +64,7 @@ function touch(group: Cgroup, pages: number): Promise<{ code: number | null; sig
   return new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, out })));
 }
 
-test.serial('the kernel enforces it: within the limit the pages are used; one page past it, the task dies of SIGBUS', async (t) => {
+test.serial('the kernel enforces it: within the limit the pages are used; past it mmap fails, or without a reservation the fault is SIGBUS', async (t) => {
   const side = resourceSide(detectLayout(), 'hugetlb');
   t.not(side, null, 'this host has a hugetlb controller (v2 on the hybrid lab)');
   // Two free 2 MB pages in the host's pool for the test, then the pool as it was.
@@ -68,11 +75,14 @@ test.serial('the kernel enforces it: within the limit the pages are used; one pa
     const g = Cgroup.create({ name: `nsk-${process.pid}-huge`, limits: { hugetlb: { '2MB': 2 << 20 } } });
     try {
       const dir = side === 'v2' ? g.v2Dir! : g.v1Dir('hugetlb')!;
-      t.is(readFileSync(join(dir, side === 'v2' ? 'hugetlb.2MB.max' : 'hugetlb.2MB.limit_in_bytes'), 'utf8').trim(), String(2 << 20));
-      const one = await touch(g, 1);
-      t.deepEqual(one, { code: 0, signal: null, out: 'touched 1\n' });
-      const two = await touch(g, 2);
-      t.deepEqual(two, { code: null, signal: 'SIGBUS', out: '' });
+      for (const f of side === 'v2' ? ['hugetlb.2MB.max', 'hugetlb.2MB.rsvd.max'] : ['hugetlb.2MB.limit_in_bytes', 'hugetlb.2MB.rsvd.limit_in_bytes']) {
+        t.is(readFileSync(join(dir, f), 'utf8').trim(), String(2 << 20), f);
+      }
+      t.deepEqual(await touch(g, 1), { code: 0, signal: null, out: 'touched 1\n' });
+      // Two pages: the reservation is over the rsvd limit, and mmap says so.
+      t.deepEqual(await touch(g, 2), { code: 2, signal: null, out: 'mmap ENOMEM\n' });
+      // Nothing reserved: the second page's fault is over the limit.
+      t.deepEqual(await touch(g, 2, true), { code: null, signal: 'SIGBUS', out: '' });
       // The failure is counted where the kernel keeps it.
       if (side === 'v2') t.regex(readFileSync(join(dir, 'hugetlb.2MB.events'), 'utf8'), /^max [1-9]/m);
       else t.true(Number(readFileSync(join(dir, 'hugetlb.2MB.failcnt'), 'utf8')) > 0);

@@ -98,6 +98,7 @@ test.serial('each limit is written in v2 format where the mount offers its contr
     if (layout.v2!.controllers.includes(V2_CONTROLLER[resource])) {
       const g = Cgroup.create({ layout, limits });
       for (const w of v2Files(limits)) {
+        if (w.optional && !exists(join(g.v2Dir!, w.file))) continue; // a kernel before the file
         const file = exists(join(g.v2Dir!, w.file)) ? w.file : w.fallback!.file;
         t.is(read(join(g.v2Dir!, file)).split('\n')[0], file === w.file ? w.value : w.fallback!.value, `${resource}: ${file}`);
       }
