@@ -140,17 +140,7 @@ export function cgroupsOf(name: string): string[] {
   return out;
 }
 
-/** Processes whose command line contains `needle` (the test's own excluded). */
-export function processesWith(needle: string): number[] {
-  const out: number[] = [];
-  for (const p of readdirSync('/proc')) {
-    if (!/^\d+$/.test(p) || Number(p) === process.pid) continue;
-    try {
-      if (readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').join(' ').includes(needle)) out.push(Number(p));
-    } catch { /* gone */ }
-  }
-  return out;
-}
+export { processesWith } from '@nsk/testkit';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -5,7 +5,7 @@
 // the test builds from testkit's busybox rootfs: no registry, no network.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mountPoints, testRootfs } from '@nsk/testkit';
@@ -61,16 +61,6 @@ export function images(dir: string, tag: string): { rootfsTar: string; dockerArc
 // Every cgroup dir three levels down, and the removal of new ones whose path
 // holds a mark: the benches' own check that no runtime left a cgroup.
 export { cgroupDirs, removeNewCgroups } from '../../container/bench/harness.ts';
-
-/** Pids of processes whose command line mentions `text`. */
-export function processesMentioning(text: string): number[] {
-  const out: number[] = [];
-  for (const p of readdirSync('/proc')) {
-    if (!/^\d+$/.test(p) || Number(p) === process.pid) continue;
-    try { if (readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(text)) out.push(Number(p)); } catch { /* gone */ }
-  }
-  return out;
-}
 
 /** Mount points under `dir` in this mount namespace, deepest first. */
 export function mountsUnder(dir: string): string[] {

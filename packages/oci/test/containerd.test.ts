@@ -4,8 +4,8 @@
 import test from 'ava';
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { hostState, leftSince } from '@nsk/testkit';
-import { cgroupDirs, ContainerdLab, images, processesMentioning, removeNewCgroups, terminalLines } from './clients.ts';
+import { hostState, leftSince, processesWith } from '@nsk/testkit';
+import { cgroupDirs, ContainerdLab, images, removeNewCgroups, terminalLines } from './clients.ts';
 
 const IMAGE = 'localhost/nsk-e2e:latest';
 const before = hostState();
@@ -69,7 +69,7 @@ function spinWait(ms: number): void {
 
 test.after.always('nothing left: tasks, nsk-runtime state, cgroups, mounts, processes', async (t) => {
   await lab.close();
-  t.deepEqual(processesMentioning(lab.dir), [], 'no shim or container process of the lab');
+  t.deepEqual(processesWith(lab.dir), [], 'no shim or container process of the lab');
   // ctr's cgroup parent /nsk-e2e is made by the runtime (as runc does) and
   // outlives the containers; the containers' own groups are gone.
   t.deepEqual([...cgroupDirs()].filter((d) => /\/nsk-e2e\/[^/]+$/.test(d)), []);

@@ -5,9 +5,9 @@
 import test from 'ava';
 import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { hostState, leftSince } from '@nsk/testkit';
+import { hostState, leftSince, processesWith } from '@nsk/testkit';
 import { DEFAULT_ROOT } from '../src/runtime/state.ts';
-import { cgroupDirs, images, PodmanLab, processesMentioning, removeNewCgroups, terminalLines } from './clients.ts';
+import { cgroupDirs, images, PodmanLab, removeNewCgroups, terminalLines } from './clients.ts';
 
 const IMAGE = 'localhost/nsk-e2e:latest';
 const before = hostState();
@@ -82,7 +82,7 @@ test.serial('podman run -it: the program has a terminal of the size podman was g
 test.after.always('nothing left: containers, nsk-runtime state, cgroups, mounts, processes', (t) => {
   lab.close();
   for (const id of ids) t.false(existsSync(stateOf(id)));
-  t.deepEqual(processesMentioning(lab.dir), [], 'no conmon or container process of the lab');
+  t.deepEqual(processesWith(lab.dir), [], 'no conmon or container process of the lab');
   // podman's own cgroupfs parents (libpod_parent, libpod_parent/conmon) go;
   // a libpod-<id> group left by the runtime would be found here first.
   t.deepEqual([...cgroupDirs()].filter((d) => /\/libpod-[0-9a-f]{64}$/.test(d)), []);

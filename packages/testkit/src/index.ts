@@ -1,6 +1,6 @@
 export { capture, type Capture } from './capture.ts';
 export { run, sh, type RunResult } from './run.ts';
-export { hostState, leftSince, mountPoints, childrenOfThisProcess, openFds, entries, type HostState } from './leftovers.ts';
+export { hostState, leftSince, mountPoints, childrenOfThisProcess, openFds, entries, processesWith, type HostState } from './leftovers.ts';
 export { testRootfs, rootMap } from './rootfs.ts';
 
 export { nsInode } from './ns.ts';

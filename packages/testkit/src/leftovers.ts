@@ -19,6 +19,18 @@ export function childrenOfThisProcess(): number[] {
     readFileSync(`/proc/self/task/${tid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
 }
 
+/** Pids of other processes whose command line (arguments joined by spaces) contains `needle`. */
+export function processesWith(needle: string): number[] {
+  const out: number[] = [];
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p) || Number(p) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').join(' ').includes(needle)) out.push(Number(p));
+    } catch { /* gone */ }
+  }
+  return out;
+}
+
 /** The fds this process has open. */
 export function openFds(): string[] {
   return readdirSync('/proc/self/fd').sort((a, b) => Number(a) - Number(b));
