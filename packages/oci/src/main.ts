@@ -152,6 +152,7 @@ async function main(argv: string[]): Promise<number> {
       });
     }
     case 'update': {
+      checked = 'resources';
       const id = one(cmd, p);
       const set = Object.fromEntries([...p.values].filter(([k]) => k !== 'resources').map(([k, v]) => [k, v.at(-1)!]));
       (await import('./commands/update.ts')).update(g, id, { set, ...(value(p, 'resources') !== undefined ? { resources: value(p, 'resources')! } : {}) });
@@ -160,6 +161,9 @@ async function main(argv: string[]): Promise<number> {
   }
   return 1;
 }
+
+/** What a ValidationError is about: config.json, or update's resources request. */
+let checked: 'config' | 'resources' = 'config';
 
 let g0: Global = { root: DEFAULT_ROOT, log: null, logFormat: 'text', debug: false };
 {
@@ -174,7 +178,7 @@ main(process.argv.slice(2)).then(
   async (err: unknown) => {
     const e = err as Error;
     const { ValidationError } = await import('@nsk/syscall');
-    const msg = err instanceof ValidationError ? `invalid config: ${e.message}` : e.message ?? String(err);
+    const msg = err instanceof ValidationError ? `invalid ${checked}: ${e.message}` : e.message ?? String(err);
     log(g0, 'error', msg);
     process.stderr.write(`nsk-runtime: ${msg}\n`);
     process.exit(1);

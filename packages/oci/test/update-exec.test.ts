@@ -127,6 +127,7 @@ test.serial('update: a bad value fails naming its JSON path and writes nothing; 
     const r = rtIn(['update', '-r', '-', 'upd-b'], JSON.stringify(resources));
     t.is(r.code, 1, JSON.stringify(resources));
     t.regex(r.stderr, re);
+    t.regex(r.stderr, /^nsk-runtime: invalid resources: /m);
   }
   const flags: Array<[string[], RegExp]> = [
     [['--memory', 'lots'], /--memory: not a size/],
