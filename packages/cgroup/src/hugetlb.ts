@@ -9,8 +9,10 @@ import { ValidationError } from '@nsk/syscall';
 
 /**
  * Bytes of huge pages a group may use, per page size: `{ '2MB': 64 << 20 }`.
- * A fault past the limit kills the task with SIGBUS (the kernel cannot fail
- * a page fault); 0 forbids that size, `Infinity` lifts the limit.
+ * Past it, mmap(2) fails with ENOMEM where the kernel has rsvd limits
+ * (5.7); a fault past it — or of a MAP_NORESERVE mapping — is SIGBUS (the
+ * kernel cannot fail a page fault). 0 forbids that size, `Infinity` lifts
+ * the limit.
  */
 export type HugetlbLimits = Record<string, number>;
 
@@ -31,11 +33,18 @@ export function hugePageSizes(sysfs = '/sys/kernel/mm/hugepages'): string[] {
   return names.map((n) => /^hugepages-(\d+)kB$/.exec(n)).filter((m) => m !== null).map((m) => pageSizeName(Number(m[1]))).sort();
 }
 
+/** Why `size` cannot be limited on this host, or null when it can. */
+export function pageSizeProblem(size: string, sizes: readonly string[] = hugePageSizes()): string | null {
+  if (sizes.includes(size)) return null;
+  return sizes.length ? `this host has no ${JSON.stringify(size)} huge pages (it has ${sizes.join(', ')})` : 'this host offers no huge pages (no /sys/kernel/mm/hugepages)';
+}
+
 /** Checks the page sizes against the host and the byte counts; throws a ValidationError naming the size. */
 export function validateHugetlb(limits: HugetlbLimits, sizes: readonly string[] = hugePageSizes()): void {
   for (const [size, bytes] of Object.entries(limits)) {
     const field = `limits.hugetlb.${size}`;
-    if (!sizes.includes(size)) throw new ValidationError(field, sizes.length ? `this host has no ${JSON.stringify(size)} huge pages (it has ${sizes.join(', ')})` : 'this host offers no huge pages (no /sys/kernel/mm/hugepages)');
+    const problem = pageSizeProblem(size, sizes);
+    if (problem) throw new ValidationError(field, problem);
     if (bytes !== Infinity && (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 0)) throw new ValidationError(field, `must be a number of bytes ≥ 0 (Infinity: no limit), got ${JSON.stringify(bytes)}`);
   }
 }

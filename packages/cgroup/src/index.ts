@@ -6,5 +6,5 @@ export { detectLayout, restrictLayout, parseCgroupMounts, parseProcCgroup, layou
 export { validateLimits, parseCpuList, hostTopology, type Limits, type CpuLimits, type CpusetLimits, type MemoryLimits, type PidsLimits, type IoLimits, type Resource, type HostTopology } from './limits.ts';
 export { v1Files, v2Files, weightToShares, sharesToWeight, ioWeightToBfq, formatCpuMax, parseCpuMax, parseKeyed, v1Stats, v2Stats, type CgroupStats, type FileWrite } from './format.ts';
 export { enableControllers } from './v2.ts';
-export { hugePageSizes, pageSizeName, type HugetlbLimits } from './hugetlb.ts';
+export { hugePageSizes, pageSizeName, pageSizeProblem, type HugetlbLimits } from './hugetlb.ts';
 export { CgroupUnavailableError, CgroupDelegationError, CgroupTimeoutError } from './errors.ts';

@@ -154,7 +154,7 @@ export function validateLimits(limits: Limits, topology?: HostTopology): Limits 
     if (memory.swap !== undefined) {
       limit('limits.memory.swap', memory.swap, 0, Number.MAX_SAFE_INTEGER, ' bytes');
       if (memory.max === undefined && memory.swap !== UNLIMITED) throw new ValidationError('limits.memory.swap', 'swap is counted on top of memory.max; give memory.max too');
-      if (memory.max !== undefined && memory.max + memory.swap > Number.MAX_SAFE_INTEGER && memory.max !== UNLIMITED && memory.swap !== UNLIMITED) throw new ValidationError('limits.memory.swap', 'max + swap is too large');
+      if (memory.max !== undefined && Number.isFinite(memory.max + memory.swap) && memory.max + memory.swap > Number.MAX_SAFE_INTEGER) throw new ValidationError('limits.memory.swap', 'max + swap is too large');
     }
   }
   if (pids?.max !== undefined) limit('limits.pids.max', pids.max, 1, 4194304);

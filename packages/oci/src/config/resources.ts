@@ -1,6 +1,6 @@
 // config.json `linux.resources` → @nsk/cgroup's Limits and a device
 // allow-list (the v1 `devices` controller's own rule syntax).
-import { hugePageSizes, type Limits } from '@nsk/cgroup';
+import { hugePageSizes, pageSizeProblem, type Limits } from '@nsk/cgroup';
 import { array, bad, bool, integer, known, object, optInteger, optObject, string, unsupported, type Json } from './json.ts';
 
 export interface DeviceRule { allow: boolean; type: 'a' | 'b' | 'c'; major: number | null; minor: number | null; access: string }
@@ -97,7 +97,8 @@ export function checkResources(v: unknown, o: { lift?: boolean } = {}): Resource
       const o = object(f, h);
       known(f, o, ['pageSize', 'limit']);
       const size = string(`${f}.pageSize`, o.pageSize);
-      if (!sizes.includes(size)) bad(`${f}.pageSize`, sizes.length ? `this host has no ${JSON.stringify(size)} huge pages (it has ${sizes.join(', ')})` : 'this host offers no huge pages');
+      const problem = pageSizeProblem(size, sizes);
+      if (problem) bad(`${f}.pageSize`, problem);
       if (size in hugetlb) bad(`${f}.pageSize`, `${size} is limited twice`);
       hugetlb[size] = integer(`${f}.limit`, o.limit, 0, Number.MAX_SAFE_INTEGER);
     });
